@@ -1,0 +1,332 @@
+/**
+ * The pipeline the firmware runs, sans I/O: bytes in, Readings and DecodeErrors out.
+ *
+ *   bytes -> link (M-Bus | HDLC | raw APDU) -> APDU -> GBT join -> glo-ciphering: decrypt in place
+ *         -> data-notification -> A-XDR nodes -> COSEM mapping -> Reading
+ *                             \-> DSMR P1 text ----------------/
+ *
+ * Every buffer is allocated once, here; per push the only allocation is the Reading itself (and
+ * the strings in it). Nothing throws on bad input: each problem is one DecodeError, counted in
+ * `stats`, and the next good push decodes.
+ */
+import { DSMR_START, SC_AUTHENTICATION, SC_ENCRYPTION, SYSTEM_TITLE_LENGTH, TAG_DATA_NOTIFICATION, TAG_DED_CIPHER, TAG_GBT, TAG_GLO_CIPHER, GCM_TAG_LENGTH, HDLC_FLAG, MBUS_START } from './constants.js';
+import type { CipherKey, Crypto } from './crypto/crypto.js';
+import { AxdrTable, decodeData } from './dlms/axdr.js';
+import { GbtJoiner, newGloHeader, newNotificationHeader, parseDataNotification, parseGloCiphering } from './dlms/apdu.js';
+import { dateTimeString, mapNotification, newMapScratch } from './dlms/cosem.js';
+import { parseDsmr } from './dlms/dsmr.js';
+import { decodeError, type DecodeError, type ErrorKind } from './errors.js';
+import { hex2, toHex } from './bytes.js';
+import type { AuthenticationKey, EncryptionKey } from './keys.js';
+import { Assembler } from './link/assembler.js';
+import { HdlcLink } from './link/hdlc.js';
+import { MbusLink } from './link/mbus.js';
+import type { LinkSink } from './link/scanner.js';
+import { emptyReading, type Reading } from './reading.js';
+
+export type Framing = 'auto' | 'mbus' | 'hdlc' | 'apdu';
+
+export interface DecoderKeys {
+  encryption?: EncryptionKey | null;
+  authentication?: AuthenticationKey | null;
+}
+
+export interface DecoderStats {
+  /** bytes fed in */
+  bytes: number;
+  /** frames that passed the link checks */
+  frames: number;
+  /** complete APDUs (segments and blocks joined) */
+  apdus: number;
+  /** the security control byte of the last ciphered push, -1 before any */
+  lastSecurityControl: number;
+  /** ciphered pushes that decrypted to a valid APDU */
+  decrypted: number;
+  readings: number;
+  /** values in the last Reading */
+  lastValueCount: number;
+  errors: number;
+  errorsByKind: Partial<Record<ErrorKind, number>>;
+  lastError: DecodeError | null;
+  /** which link layer the stream turned out to use (auto framing) */
+  framing: Framing;
+}
+
+export interface DecoderOptions {
+  crypto: Crypto;
+  keys?: DecoderKeys;
+  framing?: Framing;
+  onReading: (r: Reading) => void;
+  onError?: (e: DecodeError) => void;
+  /** called for every frame that passes the link checks (for a diagnostics ring of raw pushes) */
+  onFrame?: (bytes: Uint8Array, start: number, end: number) => void;
+}
+
+const RAW_CAPACITY = 8192;
+
+export class MeterDecoder {
+  readonly stats: DecoderStats = {
+    bytes: 0, frames: 0, apdus: 0, lastSecurityControl: -1, decrypted: 0, readings: 0, lastValueCount: 0,
+    errors: 0, errorsByKind: {}, lastError: null, framing: 'auto',
+  };
+  private readonly crypto: Crypto;
+  private encKey: CipherKey | null = null;
+  private authKey: Uint8Array | null = null;
+  private readonly mbus: MbusLink | null;
+  private readonly hdlc: HdlcLink | null;
+  private readonly raw: Assembler | null;
+  private locked: 'mbus' | 'hdlc' | null = null;
+  private readonly gbt = new GbtJoiner(new Assembler(4096));
+  private readonly table = new AxdrTable(512);
+  private readonly glo = newGloHeader();
+  private readonly notification = newNotificationHeader();
+  private readonly mapScratch = newMapScratch();
+  private readonly iv = new Uint8Array(12);
+  private readonly aad = new Uint8Array(17);
+  private readonly tag = new Uint8Array(GCM_TAG_LENGTH);
+  private readonly len = { value: 0, next: 0 };
+  private readonly onReading: (r: Reading) => void;
+  private readonly onError: ((e: DecodeError) => void) | undefined;
+  private readonly onFrame: DecoderOptions['onFrame'];
+
+  constructor(options: DecoderOptions) {
+    this.crypto = options.crypto;
+    this.onReading = options.onReading;
+    this.onError = options.onError;
+    this.onFrame = options.onFrame;
+    const framing = options.framing ?? 'auto';
+    this.stats.framing = framing;
+    this.mbus = framing === 'auto' || framing === 'mbus' ? new MbusLink(this.linkSink('mbus')) : null;
+    this.hdlc = framing === 'auto' || framing === 'hdlc' ? new HdlcLink(this.linkSink('hdlc')) : null;
+    this.raw = framing === 'apdu' ? new Assembler(RAW_CAPACITY) : null;
+    if (framing === 'mbus' || framing === 'hdlc') this.locked = framing;
+    this.setKeys(options.keys ?? {});
+  }
+
+  /** Replaces the keys; takes effect with the next push. */
+  setKeys(keys: DecoderKeys): void {
+    this.encKey = keys.encryption ? this.crypto.importKey(keys.encryption.bytes) : null;
+    this.authKey = keys.authentication ? keys.authentication.bytes.slice() : null;
+  }
+
+  push(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    this.stats.bytes += end - start;
+    if (this.raw) {
+      if (!this.raw.append(bytes, start, end, this.stats.bytes - (end - start))) {
+        this.error(decodeError('overflow', this.stats.bytes, `an APDU longer than ${RAW_CAPACITY} bytes`));
+      }
+      return;
+    }
+    if (this.locked !== 'hdlc' && this.mbus) this.mbus.push(bytes, start, end);
+    if (this.locked !== 'mbus' && this.hdlc) this.hdlc.push(bytes, start, end);
+  }
+
+  /** The input ended: a partial frame or push is reported; a raw APDU is decoded now. */
+  finish(): void {
+    if (this.raw) {
+      if (this.raw.length > 0) this.apdu(this.raw, 0, this.raw.length);
+      this.raw.reset();
+      return;
+    }
+    if (this.locked !== 'hdlc' && this.mbus) this.mbus.finish();
+    if (this.locked !== 'mbus' && this.hdlc) this.hdlc.finish();
+    if (this.gbt.pending) {
+      this.error(decodeError('truncated', this.stats.bytes, 'the input ended before the last general-block-transfer block'));
+      this.gbt.reset();
+    }
+  }
+
+  private linkSink(which: 'mbus' | 'hdlc'): LinkSink {
+    return {
+      frame: (bytes, start, end) => {
+        if (this.locked === null) {
+          this.locked = which;
+          this.stats.framing = which;
+        }
+        this.stats.frames++;
+        if (this.onFrame) this.onFrame(bytes, start, end);
+      },
+      apdu: (a) => this.apdu(a, 0, a.length),
+      error: (e) => {
+        // before the stream shows its framing, the other parser's view of it is noise
+        if (this.locked === which || (this.locked === null && e.kind !== 'garbage')) this.error(e);
+      },
+    };
+  }
+
+  private error(e: DecodeError): void {
+    const s = this.stats;
+    s.errors++;
+    s.errorsByKind[e.kind] = (s.errorsByKind[e.kind] ?? 0) + 1;
+    s.lastError = e;
+    if (this.onError) this.onError(e);
+  }
+
+  private apdu(src: Assembler, start: number, end: number): void {
+    this.stats.apdus++;
+    const b = src.buffer;
+    const tag = b[start];
+    if (tag === TAG_GBT) {
+      const r = this.gbt.push(src, start, end);
+      if (r === true) {
+        const out = this.gbt.out;
+        this.stats.apdus--; // the joined APDU is counted when it is processed
+        this.apdu(out, 0, out.length);
+        out.reset();
+      } else if (r !== false) this.error(r);
+      else this.stats.apdus--;
+      return;
+    }
+    const reading = emptyReading();
+    if (tag === TAG_GLO_CIPHER || tag === TAG_DED_CIPHER) {
+      this.ciphered(src, start, end, reading);
+      return;
+    }
+    if (tag === TAG_DATA_NOTIFICATION || tag === DSMR_START) {
+      this.plain(src, start, end, reading, false);
+      return;
+    }
+    this.error(decodeError('unknown-apdu', src.streamOffset(start), `APDU tag 0x${hex2(tag)} is not a data-notification (0x0F), general-glo-ciphering (0xDB) or general-block-transfer (0xE0)`));
+  }
+
+  private ciphered(src: Assembler, start: number, end: number, reading: Reading): void {
+    const b = src.buffer;
+    const h = this.glo;
+    const e = parseGloCiphering(b, start, end, h, this.len);
+    if (e) {
+      e.offset = src.streamOffset(e.offset);
+      this.error(e);
+      return;
+    }
+    const sc = h.securityControl;
+    this.stats.lastSecurityControl = sc;
+    reading.meter.systemTitle = toHex(b, h.systemTitleAt, h.systemTitleAt + SYSTEM_TITLE_LENGTH);
+    reading.frameCounter = h.invocationCounter;
+    reading.security.control = sc;
+    const encrypted = (sc & SC_ENCRYPTION) !== 0;
+    const hasTag = (sc & SC_AUTHENTICATION) !== 0;
+    reading.security.encrypted = encrypted;
+    const describe = () => `system title ${reading.meter.systemTitle} (${printableTitle(b, h.systemTitleAt)}), frame counter ${h.invocationCounter}, security 0x${hex2(sc)}`;
+    if (encrypted && this.encKey === null) {
+      this.error(decodeError('missing-key', src.streamOffset(start), `encrypted push from ${describe()}: no encryption key is configured`));
+      return;
+    }
+    const iv = this.iv;
+    for (let i = 0; i < 8; i++) iv[i] = b[h.systemTitleAt + i];
+    iv[8] = h.invocationCounter >>> 24;
+    iv[9] = (h.invocationCounter >>> 16) & 0xff;
+    iv[10] = (h.invocationCounter >>> 8) & 0xff;
+    iv[11] = h.invocationCounter & 0xff;
+    let verified = false;
+    if (hasTag && this.authKey !== null) {
+      for (let i = 0; i < GCM_TAG_LENGTH; i++) this.tag[i] = b[h.tagStart + i];
+      let ok: boolean;
+      if (encrypted) {
+        this.aad[0] = sc;
+        this.aad.set(this.authKey, 1);
+        ok = this.crypto.gcmDecryptInPlace(this.encKey!, iv, b, h.dataStart, h.dataEnd, this.aad, this.tag);
+      } else {
+        // authentication only: the plaintext is part of the AAD (rare, so a fresh buffer is fine)
+        const aad = new Uint8Array(17 + h.dataEnd - h.dataStart);
+        aad[0] = sc;
+        aad.set(this.authKey, 1);
+        aad.set(b.subarray(h.dataStart, h.dataEnd), 17);
+        ok = this.encKey !== null && this.crypto.gcmDecryptInPlace(this.encKey, iv, b, h.dataStart, h.dataStart, aad, this.tag);
+        if (this.encKey === null) {
+          this.error(decodeError('missing-key', src.streamOffset(start), `authenticated push from ${describe()}: the tag is keyed with the encryption key too, and none is configured`));
+          return;
+        }
+      }
+      if (!ok) {
+        this.error(decodeError('tag-mismatch', src.streamOffset(h.tagStart), `the GCM tag of the push from ${describe()} does not verify: wrong encryption or authentication key, or corrupt data`));
+        return;
+      }
+      verified = true;
+    } else if (encrypted) {
+      this.crypto.gcmDecryptInPlace(this.encKey!, iv, b, h.dataStart, h.dataEnd, null, null);
+    }
+    reading.security.tag = hasTag ? (verified ? 'verified' : 'unchecked') : 'none';
+    reading.security.authenticated = verified;
+    const first = b[h.dataStart];
+    if (first !== TAG_DATA_NOTIFICATION && first !== DSMR_START) {
+      if (encrypted && !verified) {
+        this.error(decodeError('wrong-key-or-corrupt', src.streamOffset(h.dataStart), `decrypting the push from ${describe()} gave no valid APDU (first byte 0x${hex2(first)}): wrong key or corrupt data`));
+      } else this.error(decodeError('unknown-apdu', src.streamOffset(h.dataStart), `the ciphered APDU holds tag 0x${hex2(first)}, not a data-notification`));
+      return;
+    }
+    if (encrypted) this.stats.decrypted++;
+    this.plain(src, h.dataStart, h.dataEnd, reading, encrypted && !verified);
+  }
+
+  /** A data-notification or DSMR telegram in src.buffer[start, end). */
+  private plain(src: Assembler, start: number, end: number, reading: Reading, unverifiedDecrypt: boolean): void {
+    const b = src.buffer;
+    // after an unverified decryption, malformed content most likely means a wrong key
+    const fail = (e: DecodeError): void => {
+      if (unverifiedDecrypt) {
+        e.detail = `decrypted content is not valid (${e.kind}: ${e.detail}): wrong key or corrupt data`;
+        e.kind = 'wrong-key-or-corrupt';
+      }
+      e.offset = src.streamOffset(e.offset);
+      this.error(e);
+    };
+    if (b[start] === DSMR_START) {
+      const e = parseDsmr(b, start, end, reading);
+      if (e) return fail(e);
+      return this.emit(reading);
+    }
+    const n = this.notification;
+    let e = parseDataNotification(b, start, end, n);
+    if (e) return fail(e);
+    const bodyEnd = decodeData(b, n.bodyStart, end, this.table);
+    if (typeof bodyEnd !== 'number') return fail(bodyEnd);
+    if (bodyEnd !== end) return fail(decodeError('axdr', bodyEnd, `${end - bodyEnd} bytes follow the notification body`));
+    if (n.dateTimeAt >= 0) reading.timestamp = dateTimeString(b, n.dateTimeAt);
+    e = mapNotification(this.table, b, reading, this.mapScratch, n.bodyStart);
+    if (e) return fail(e);
+    this.emit(reading);
+  }
+
+  private emit(reading: Reading): void {
+    let n = 0;
+    for (const _ in reading.values) n++;
+    this.stats.readings++;
+    this.stats.lastValueCount = n;
+    this.onReading(reading);
+  }
+}
+
+/** The manufacturer letters of a system title (KFM, LGZ, SMS...) for messages. */
+function printableTitle(b: Uint8Array, p: number): string {
+  let s = '';
+  for (let i = 0; i < 3; i++) {
+    const c = b[p + i];
+    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?';
+  }
+  return s;
+}
+
+export interface DecodeResult {
+  readings: Reading[];
+  errors: DecodeError[];
+}
+
+/**
+ * Decodes a whole capture at once: M-Bus frames (first byte 0x68), HDLC frames (0x7E) or one bare
+ * APDU (0xDB, 0x0F, 0xE0...). The library face of `meterbridge decode`.
+ */
+export function decode(bytes: Uint8Array, keys: DecoderKeys, crypto: Crypto): DecodeResult {
+  const result: DecodeResult = { readings: [], errors: [] };
+  const first = bytes.length > 0 ? bytes[0] : -1;
+  const framing: Framing = first === MBUS_START ? 'mbus' : first === HDLC_FLAG ? 'hdlc' : first < 0 ? 'auto' : 'apdu';
+  const decoder = new MeterDecoder({
+    crypto,
+    keys,
+    framing,
+    onReading: (r) => result.readings.push(r),
+    onError: (e) => result.errors.push(e),
+  });
+  decoder.push(bytes);
+  decoder.finish();
+  return result;
+}

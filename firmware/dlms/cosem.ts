@@ -1,0 +1,400 @@
+/**
+ * COSEM mapping: from the decoded A-XDR nodes of a data-notification body to Reading values.
+ * The families of list, recognised from the structure of the list, never from a utility setting:
+ *
+ * 1. Lists that name their values with OBIS codes, nested or flat:
+ *      [obis, value, {scaler, unit}]...   Kaifa/Honeywell (TINETZ, Vorarlberg, Salzburg), Aidon
+ *      obis, value, {scaler, unit}, ...   Netz NÖ / EVN (flat, clock first, meter number last)
+ *      obis, value, obis, value, ...      Kamstrup, Landis+Gyr GBT pushes
+ *    Items without a code around them are recognised by type: a date-time is the clock, a text
+ *    is the meter number (or a list identifier such as `Kamstrup_V0001`).
+ * 2. Landis+Gyr descriptor lists: an array of {class, obis, attribute} followed by the values.
+ * 3. Positional lists with no OBIS codes at all (Siemens IM350 and L+G E450 at Wiener Netze,
+ *    Kärnten Netz, Wels, Netz Burgenland), matched against known type signatures below.
+ * Values without a scaler/unit structure are reported unscaled, with the unit the OBIS code
+ * implies.
+ */
+import {
+  DT_DATE_TIME,
+  DT_ENUM,
+  DT_INT8,
+  DT_OCTET_STRING,
+  DT_STRUCTURE,
+  DT_UINT16,
+  DT_UINT32,
+  DT_UTF8_STRING,
+  DT_VISIBLE_STRING,
+  DEVIATION_UNSPECIFIED,
+  DT_ARRAY,
+} from '../constants.js';
+import { asciiString, isPrintable, toHex, utf8String } from '../bytes.js';
+import { decodeError, type DecodeError } from '../errors.js';
+import type { Reading } from '../reading.js';
+import { isNumeric, numberAt, typeName, type AxdrTable } from './axdr.js';
+import { defaultUnit, looksLikeObis, obisKey, unitName } from './obis.js';
+
+// ---- date-time (IEC 62056-6-2 4.1.6.1): yyyy mm dd dow hh mm ss hs deviation(int16) status ----
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : '' + n;
+}
+
+export function isPlausibleDateTime(b: Uint8Array, p: number): boolean {
+  const year = (b[p] << 8) | b[p + 1];
+  const month = b[p + 2];
+  const day = b[p + 3];
+  return year >= 1990 && year <= 2199 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && b[p + 5] <= 23 && b[p + 6] <= 59 && b[p + 7] <= 59;
+}
+
+/** ISO 8601 local time, with the offset when the deviation is given; null when unspecified. */
+export function dateTimeString(b: Uint8Array, p: number): string | null {
+  if (!isPlausibleDateTime(b, p)) return null;
+  const year = (b[p] << 8) | b[p + 1];
+  const s = `${year}-${pad2(b[p + 2])}-${pad2(b[p + 3])}T${pad2(b[p + 5])}:${pad2(b[p + 6])}:${pad2(b[p + 7])}`;
+  const dev = ((b[p + 9] << 24) >> 16) | b[p + 10];
+  if (dev === DEVIATION_UNSPECIFIED || dev < -840 || dev > 840) return s;
+  // deviation is minutes from local time to UTC, so the ISO offset is its negation
+  const off = -dev;
+  const abs = off < 0 ? -off : off;
+  return `${s}${off < 0 ? '-' : '+'}${pad2((abs / 60) | 0)}:${pad2(abs % 60)}`;
+}
+
+/** Date from octet-string(5) yyyy mm dd dow and time from octet-string(4) hh mm ss hs. */
+function dateAndTimeString(b: Uint8Array, date: number, time: number): string | null {
+  const year = (b[date] << 8) | b[date + 1];
+  if (year < 1990 || year > 2199 || b[date + 2] < 1 || b[date + 2] > 12 || b[date + 3] < 1 || b[date + 3] > 31) return null;
+  if (b[time] > 23 || b[time + 1] > 59 || b[time + 2] > 59) return null;
+  return `${year}-${pad2(b[date + 2])}-${pad2(b[date + 3])}T${pad2(b[time])}:${pad2(b[time + 1])}:${pad2(b[time + 2])}`;
+}
+
+// ---- node classification ----
+
+function isDateTimeNode(t: AxdrTable, b: Uint8Array, i: number): boolean {
+  const tag = t.tag[i];
+  if (tag === DT_DATE_TIME) return true;
+  return tag === DT_OCTET_STRING && t.length[i] === 12 && isPlausibleDateTime(b, t.start[i]);
+}
+
+function isTextNode(t: AxdrTable, b: Uint8Array, i: number): boolean {
+  const tag = t.tag[i];
+  if (tag === DT_VISIBLE_STRING || tag === DT_UTF8_STRING) return true;
+  return tag === DT_OCTET_STRING && isPrintable(b, t.start[i], t.start[i] + t.length[i]);
+}
+
+function isObisNode(t: AxdrTable, b: Uint8Array, i: number): boolean {
+  return t.tag[i] === DT_OCTET_STRING && t.length[i] === 6 && looksLikeObis(b, t.start[i]);
+}
+
+/** structure { int8 scaler, enum unit } */
+function isScalerUnit(t: AxdrTable, i: number): boolean {
+  return i + 2 < t.count && t.tag[i] === DT_STRUCTURE && t.length[i] === 2 && t.tag[i + 1] === DT_INT8 && t.tag[i + 2] === DT_ENUM;
+}
+
+function textOf(t: AxdrTable, b: Uint8Array, i: number): string {
+  const s = t.start[i];
+  const e = s + t.length[i];
+  if (t.tag[i] === DT_UTF8_STRING) return utf8String(b, s, e);
+  if (t.tag[i] === DT_VISIBLE_STRING || isPrintable(b, s, e)) return asciiString(b, s, e);
+  return toHex(b, s, e);
+}
+
+function scaled(v: number, scaler: number): number {
+  if (scaler === 0) return v;
+  // dividing by an exact power of ten keeps 2337 * 10^-1 at 233.7, not 233.70000000000002
+  return scaler < 0 ? v / 10 ** -scaler : v * 10 ** scaler;
+}
+
+const LIST_ID = /^[A-Za-z][A-Za-z0-9]*_V\d+$/;
+
+/** Collects values of one notification into a Reading. */
+class Mapper {
+  mapped = 0;
+  constructor(
+    private readonly t: AxdrTable,
+    private readonly b: Uint8Array,
+    private readonly r: Reading,
+  ) {}
+
+  /** Node v, named by the OBIS code in code[at, at + 6). */
+  put(code: Uint8Array, at: number, v: number, scaler: number, unit: number): void {
+    const t = this.t;
+    const b = this.b;
+    const key = obisKey(code, at);
+    const tag = t.tag[v];
+    const a = code[at];
+    const group = code[at + 1];
+    const c = code[at + 2];
+    const d = code[at + 3];
+    const e = code[at + 4];
+    if (isNumeric(tag)) {
+      const entry: { value: number; unit?: string } = { value: scaled(numberAt(b, tag, t.start[v]), scaler) };
+      const u = unit >= 0 ? unitName(unit) : defaultUnit(a, c, d);
+      if (u !== undefined) entry.unit = u;
+      this.r.values[key] = entry;
+    } else if (a === 0 && c === 1 && d === 0 && isDateTimeNode(t, b, v)) {
+      const s = dateTimeString(b, t.start[v]);
+      if (s === null) return;
+      this.r.values[key] = { value: s };
+      this.clock(s);
+    } else if (t.isContainer(v) || tag === 0) {
+      return; // structured or empty values (e.g. a capture object list) are not readings
+    } else {
+      const s = textOf(t, b, v);
+      this.r.values[key] = { value: s };
+      if (a === 0 && group === 0 && c === 96 && d === 1 && e === 0) this.r.meter.number = s;
+      else if (a === 0 && group === 0 && c === 42 && d === 0 && e === 0) this.r.meter.logicalDeviceName = s;
+    }
+    this.mapped++;
+  }
+
+  clock(s: string): void {
+    if (!this.r.values['0-0:1.0.0']) this.r.values['0-0:1.0.0'] = { value: s };
+    if (this.r.timestamp === null) this.r.timestamp = s;
+  }
+
+  /** An item that no OBIS code names: recognised by its type. */
+  unnamed(i: number): void {
+    const t = this.t;
+    const b = this.b;
+    if (isDateTimeNode(t, b, i)) {
+      const s = dateTimeString(b, t.start[i]);
+      if (s !== null && !this.r.values['0-0:1.0.0']) {
+        this.clock(s);
+        this.mapped++;
+      }
+    } else if (isTextNode(t, b, i) && t.length[i] > 0) {
+      const s = textOf(t, b, i);
+      if (LIST_ID.test(s)) {
+        if (!this.r.values['1-1:0.2.129']) this.r.values['1-1:0.2.129'] = { value: s };
+      } else if (this.r.meter.number === null) {
+        this.r.meter.number = s;
+        this.r.values['0-0:96.1.0'] = { value: s };
+        this.mapped++;
+      }
+    }
+  }
+}
+
+// ---- positional layouts ----
+
+const ANY_TEXT = -1;
+const DATE_TIME = -2;
+const OBIS = -3;
+const TIME4 = -4;
+const DATE5 = -5;
+
+interface Slot {
+  /** an A-XDR tag, or one of the pseudo types above */
+  type: number;
+  /** 6 OBIS bytes, or null for a position whose meaning is unknown (skipped) */
+  obis: readonly number[] | null;
+  optional?: boolean;
+}
+
+const o = (a: number, b: number, c: number, d: number, e: number): readonly number[] => Object.freeze([a, b, c, d, e, 255]);
+const E = {
+  importWh: o(1, 0, 1, 8, 0), exportWh: o(1, 0, 2, 8, 0), importVarh: o(1, 0, 3, 8, 0), exportVarh: o(1, 0, 4, 8, 0),
+  importW: o(1, 0, 1, 7, 0), exportW: o(1, 0, 2, 7, 0), importVar: o(1, 0, 3, 7, 0), exportVar: o(1, 0, 4, 7, 0),
+  u1: o(1, 0, 32, 7, 0), u2: o(1, 0, 52, 7, 0), u3: o(1, 0, 72, 7, 0),
+  i1: o(1, 0, 31, 7, 0), i2: o(1, 0, 51, 7, 0), i3: o(1, 0, 71, 7, 0),
+  number: o(0, 0, 96, 1, 0), clock: o(0, 0, 1, 0, 0),
+};
+const u32 = (obis: readonly number[]): Slot => ({ type: DT_UINT32, obis });
+const u16 = (obis: readonly number[] | null): Slot => ({ type: DT_UINT16, obis });
+const FOUR_QUADRANT: Slot[] = [
+  u32(E.importWh), u32(E.exportWh), u32(E.importVarh), u32(E.exportVarh),
+  u32(E.importW), u32(E.exportW), u32(E.importVar), u32(E.exportVar),
+];
+
+interface Layout {
+  name: string;
+  slots: readonly Slot[];
+}
+
+export const POSITIONAL_LAYOUTS: readonly Layout[] = Object.freeze([
+  // Siemens IM350 / L+G E450 at Wiener Netze: meter number, clock, +A -A +R -R +P -P +Q -Q
+  { name: 'Wiener Netze', slots: [{ type: ANY_TEXT, obis: E.number }, { type: DATE_TIME, obis: E.clock }, ...FOUR_QUADRANT] },
+  // L+G E450 with the same energy block but no meter number
+  { name: 'E450 clock + 4 quadrants', slots: [{ type: DATE_TIME, obis: E.clock }, ...FOUR_QUADRANT] },
+  // Siemens IM350 at Kärnten Netz and Wels: list id 0-6:25.9.0, meter number, time, date,
+  // +A -A +R -R +P -P, then optional customer info texts
+  {
+    name: 'Kärnten Netz / Wels',
+    slots: [
+      { type: OBIS, obis: null }, { type: ANY_TEXT, obis: E.number }, { type: TIME4, obis: null }, { type: DATE5, obis: null },
+      ...FOUR_QUADRANT.slice(0, 6),
+      { type: ANY_TEXT, obis: null, optional: true }, { type: ANY_TEXT, obis: null, optional: true },
+    ],
+  },
+  // L+G E450 at Netz Burgenland: U1-3, I1-3, +P -P, +A -A, three undocumented values, meter id
+  {
+    name: 'Netz Burgenland',
+    slots: [
+      u16(E.u1), u16(E.u2), u16(E.u3), u16(E.i1), u16(E.i2), u16(E.i3),
+      u32(E.importW), u32(E.exportW), u32(E.importWh), u32(E.exportWh),
+      { type: DT_UINT16, obis: null, optional: true }, { type: DT_UINT16, obis: null, optional: true }, { type: DT_UINT16, obis: null, optional: true },
+      { type: ANY_TEXT, obis: E.number, optional: true },
+    ],
+  },
+]);
+
+function slotMatches(t: AxdrTable, b: Uint8Array, i: number, type: number): boolean {
+  switch (type) {
+    case ANY_TEXT: return isTextNode(t, b, i) || (t.tag[i] === DT_OCTET_STRING && t.length[i] === 0);
+    case DATE_TIME: return isDateTimeNode(t, b, i);
+    case OBIS: return isObisNode(t, b, i);
+    case TIME4: return t.tag[i] === DT_OCTET_STRING && t.length[i] === 4;
+    case DATE5: return t.tag[i] === DT_OCTET_STRING && t.length[i] === 5;
+    default: return t.tag[i] === type;
+  }
+}
+
+/** Children of the root structure, if they are all plain values; else -1. */
+function flatChildren(t: AxdrTable): number {
+  if (t.count < 2 || t.tag[0] !== DT_STRUCTURE) return -1;
+  for (let i = 1; i < t.count; i++) if (t.isContainer(i)) return -1;
+  return t.count - 1;
+}
+
+function matchLayout(t: AxdrTable, b: Uint8Array, layout: Layout, n: number): boolean {
+  const slots = layout.slots;
+  if (n > slots.length) return false;
+  for (let k = 0; k < slots.length; k++) {
+    if (k >= n) return slots[k].optional === true;
+    if (!slotMatches(t, b, k + 1, slots[k].type)) return false;
+  }
+  return true;
+}
+
+/** The layout's codes are copied into a 6-byte scratch so put() reads them like wire bytes. */
+function applyLayout(m: Mapper, t: AxdrTable, b: Uint8Array, layout: Layout, n: number, scratch: Uint8Array): void {
+  let time = -1;
+  let date = -1;
+  for (let k = 0; k < n; k++) {
+    const slot = layout.slots[k];
+    const i = k + 1;
+    if (slot.type === TIME4) time = t.start[i];
+    else if (slot.type === DATE5) date = t.start[i];
+    if (slot.obis === null) continue;
+    for (let j = 0; j < 6; j++) scratch[j] = slot.obis[j];
+    m.put(scratch, 0, i, 0, -1);
+  }
+  if (time >= 0 && date >= 0) {
+    const s = dateAndTimeString(b, date, time);
+    if (s !== null) m.clock(s);
+  }
+}
+
+// ---- L+G descriptor lists: structure { array of {class, obis, attribute}, value, value... } ----
+
+function descriptorObis(t: AxdrTable, b: Uint8Array, d: number): number {
+  // a descriptor is a small structure holding exactly one OBIS-sized octet string
+  if (t.tag[d] !== DT_STRUCTURE) return -1;
+  let found = -1;
+  for (let i = d + 1; i < t.next[d]; i++) {
+    if (t.isContainer(i)) return -1;
+    if (isObisNode(t, b, i)) {
+      if (found >= 0) return -1;
+      found = i;
+    }
+  }
+  return found;
+}
+
+function applyDescriptors(m: Mapper, t: AxdrTable, b: Uint8Array): boolean {
+  if (t.tag[0] !== DT_STRUCTURE || t.count < 3 || t.tag[1] !== DT_ARRAY) return false;
+  const n = t.length[1];
+  if (n === 0) return false;
+  // the values follow the array as siblings
+  let v = t.next[1];
+  let d = 2;
+  let valuesSeen = 0;
+  for (let i = v; i < t.count; i = t.next[i]) valuesSeen++;
+  if (valuesSeen < n) return false;
+  for (let k = 0; k < n; k++) {
+    const obisNode = descriptorObis(t, b, d);
+    if (obisNode < 0) return false;
+    d = t.next[d];
+  }
+  d = 2;
+  for (let k = 0; k < n; k++) {
+    const obisNode = descriptorObis(t, b, d);
+    let scaler = 0;
+    let unit = -1;
+    const after = t.next[v];
+    if (after < t.count && isScalerUnit(t, after)) {
+      scaler = numberAt(b, DT_INT8, t.start[after + 1]);
+      unit = b[t.start[after + 2]];
+    }
+    m.put(b, t.start[obisNode], v, scaler, unit);
+    v = after < t.count && isScalerUnit(t, after) ? t.next[after] : after;
+    d = t.next[d];
+  }
+  return true;
+}
+
+// ---- entry point ----
+
+export interface MapScratch {
+  code: Uint8Array;
+  layoutName: string | null;
+}
+
+export function newMapScratch(): MapScratch {
+  return { code: new Uint8Array(6), layoutName: null };
+}
+
+/**
+ * Maps the nodes of a notification body (table decoded from buf) into r.values, r.meter and
+ * r.timestamp. `bodyOffset` is used for the error when nothing can be recognised.
+ */
+export function mapNotification(t: AxdrTable, b: Uint8Array, r: Reading, scratch: MapScratch, bodyOffset: number): DecodeError | null {
+  const m = new Mapper(t, b, r);
+  scratch.layoutName = null;
+  const flat = flatChildren(t);
+  if (flat > 0) {
+    for (let k = 0; k < POSITIONAL_LAYOUTS.length; k++) {
+      const layout = POSITIONAL_LAYOUTS[k];
+      if (matchLayout(t, b, layout, flat)) {
+        scratch.layoutName = layout.name;
+        applyLayout(m, t, b, layout, flat, scratch.code);
+        return null;
+      }
+    }
+  }
+  if (applyDescriptors(m, t, b)) {
+    scratch.layoutName = 'descriptor list';
+    return m.mapped > 0 ? null : noValues(t, bodyOffset);
+  }
+  let i = 0;
+  while (i < t.count) {
+    if (t.isContainer(i)) {
+      i++;
+      continue;
+    }
+    if (isObisNode(t, b, i) && i + 1 < t.count && !t.isContainer(i + 1)) {
+      const v = i + 1;
+      let scaler = 0;
+      let unit = -1;
+      let next = v + 1;
+      if (isScalerUnit(t, next)) {
+        scaler = numberAt(b, DT_INT8, t.start[next + 1]);
+        unit = b[t.start[next + 2]];
+        next += 3;
+      }
+      m.put(b, t.start[i], v, scaler, unit);
+      i = next;
+      continue;
+    }
+    m.unnamed(i);
+    i++;
+  }
+  return m.mapped > 0 ? null : noValues(t, bodyOffset);
+}
+
+function noValues(t: AxdrTable, bodyOffset: number): DecodeError {
+  let types = '';
+  for (let i = 0; i < t.count && i < 12; i++) types += (i ? ', ' : '') + typeName(t.tag[i]);
+  if (t.count > 12) types += ', ...';
+  return decodeError('layout', bodyOffset, `the notification decodes (${t.count} items: ${types}) but matches no known list layout`);
+}

@@ -1,0 +1,45 @@
+/** The one data shape every consumer shares (see DESIGN.md, "The Reading"). */
+
+export interface Value {
+  value: number | string;
+  unit?: string;
+}
+
+export interface Reading {
+  meter: {
+    /** from the ciphering header, hex; null for unencrypted pushes */
+    systemTitle: string | null;
+    /** 0-0:96.1.0, the grid operator's meter number: never the system title */
+    number: string | null;
+    /** 0-0:42.0.0 */
+    logicalDeviceName: string | null;
+  };
+  /** meter clock, ISO 8601 local time, with the offset when the meter sends a deviation */
+  timestamp: string | null;
+  /** the invocation counter of the ciphering header; null for unencrypted pushes */
+  frameCounter: number | null;
+  security: {
+    /** the security control byte, null when the push was not ciphered */
+    control: number | null;
+    encrypted: boolean;
+    /** true only when a GCM tag was verified with the authentication key */
+    authenticated: boolean;
+    /** 'none': the meter sends no tag; 'verified'; 'unchecked': a tag came but no authentication key is set */
+    tag: 'none' | 'verified' | 'unchecked';
+  };
+  /** the format inside the APDU: a DLMS data-notification or a DSMR P1 telegram */
+  format: 'dlms' | 'dsmr';
+  /** OBIS `A-B:C.D.E` (`*F` when F is not 255) -> scaled value and DLMS unit name */
+  values: Record<string, Value>;
+}
+
+export function emptyReading(): Reading {
+  return {
+    meter: { systemTitle: null, number: null, logicalDeviceName: null },
+    timestamp: null,
+    frameCounter: null,
+    security: { control: null, encrypted: false, authenticated: false, tag: 'none' },
+    format: 'dlms',
+    values: {},
+  };
+}

@@ -1,0 +1,20 @@
+// Two bundles of the same core: one ES module for Node (with the host HAL and CLI) and one for
+// the Moddable SDK, which mcconfig takes as a plain .js module (its own TypeScript step targets
+// an ES version current TypeScript rejects, see shared research).
+import typescript from '@rollup/plugin-typescript';
+
+const ts = () => typescript({ tsconfig: './tsconfig.build.json', noEmitOnError: true });
+
+export default [
+  {
+    input: { core: 'firmware/index.ts', cli: 'hal/node/cli.ts' },
+    output: { dir: 'dist/node', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    external: [/^node:/],
+    plugins: [ts()],
+  },
+  {
+    input: 'firmware/index.ts',
+    output: { file: 'dist/moddable/core.js', format: 'es' },
+    plugins: [ts()],
+  },
+];

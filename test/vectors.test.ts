@@ -1,0 +1,153 @@
+// Every real push in test/fixtures/real-meters.json through the pipeline the firmware runs.
+import { describe, expect, it } from 'vitest';
+import { MeterDecoder, decode, type DecoderKeys } from '../firmware/decoder.js';
+import { authenticationKey, encryptionKey } from '../firmware/keys.js';
+import { softwareCrypto } from '../firmware/crypto/gcm.js';
+import { nodeCrypto } from '../hal/node/crypto.js';
+import type { Reading } from '../firmware/reading.js';
+import type { DecodeError } from '../firmware/errors.js';
+import { hex, vectors, wire, type Vector } from './helpers.js';
+
+function keysOf(v: Vector): DecoderKeys {
+  return {
+    encryption: v.key ? encryptionKey(v.key) : null,
+    authentication: v.auth_key ? authenticationKey(v.auth_key) : null,
+  };
+}
+
+function expectValues(r: Reading, v: Vector): void {
+  for (const [obis, want] of Object.entries(v.expected)) {
+    const got = r.values[obis];
+    expect(got, `${v.id}: ${obis} missing`).toBeDefined();
+    if (typeof want === 'number' && typeof got.value === 'number') expect(got.value, `${v.id}: ${obis}`).toBe(want);
+    else expect(String(got.value), `${v.id}: ${obis}`).toBe(String(want));
+  }
+}
+
+const decodable = vectors.filter((v) => Object.keys(v.expected).length > 0);
+
+describe.each([
+  ['software AES-GCM', softwareCrypto],
+  ['node:crypto', nodeCrypto],
+])('real meter pushes (%s)', (_name, crypto) => {
+  it.each(decodable.map((v) => [v.id, v] as const))('%s decodes to the expected values', (_id, v) => {
+    const { readings, errors } = decode(wire(v), keysOf(v), crypto);
+    expect(errors).toEqual([]);
+    expect(readings).toHaveLength(1);
+    expectValues(readings[0], v);
+    if (v.timestamp) expect(readings[0].timestamp?.slice(0, 19)).toBe(v.timestamp);
+  });
+});
+
+describe('what the Readings say besides the values', () => {
+  const one = (id: string): Reading => {
+    const v = vectors.find((x) => x.id === id)!;
+    const { readings, errors } = decode(wire(v), keysOf(v), softwareCrypto);
+    expect(errors).toEqual([]);
+    return readings[0];
+  };
+
+  it('keeps the meter number apart from the system title (TINETZ)', () => {
+    const r = one('at-tinetz-kaifa-docexample');
+    expect(r.meter).toEqual({ systemTitle: '4B464D1010000023', number: '1KFM0100000035', logicalDeviceName: 'KFM1100100000035' });
+    expect(r.frameCounter).toBe(0x00295b9a); // DB 08 <title> 82 01 09 21 | 00 29 5B 9A
+    expect(r.security).toEqual({ control: 0x21, encrypted: true, authenticated: false, tag: 'none' });
+    expect(r.timestamp).toBe('2021-07-19T15:46:35+02:00'); // deviation -120 min: CEST
+    expect(r.values['1-0:32.7.0']).toEqual({ value: 230.8, unit: 'V' }); // 2308, scaler -1
+    expect(r.values['1-0:1.8.0']).toEqual({ value: 9108, unit: 'Wh' }); // scaler 0, unit 30
+  });
+
+  it('reads the frame counter from the ciphering header (Netz NÖ: 0x00000023)', () => {
+    const r = one('at-netznoe-kaifa-official');
+    expect(r.frameCounter).toBe(0x23);
+    expect(r.meter.number).toBe('181220000009'); // unnamed last item of the flat list
+    expect(r.meter.systemTitle).toBe('4B464D6750000009');
+    expect(r.values['0-0:1.0.0']).toEqual({ value: '2021-09-27T09:47:15+02:00' }); // unnamed first item
+    expect(r.values['1-0:13.7.0']).toEqual({ value: 1 }); // 1000 * 10^-3, unit 255: none
+  });
+
+  it('says a 0x30 push without an authentication key is unauthenticated (L+G GBT)', () => {
+    const r = one('lgz-e450-gbt-1');
+    expect(r.security).toEqual({ control: 0x30, encrypted: true, authenticated: false, tag: 'unchecked' });
+    expect(r.values['1-0:1.8.0']).toEqual({ value: 4408736, unit: 'Wh' }); // unit from the OBIS code
+  });
+
+  it('verifies the tag when the authentication key is known (Kamstrup, Burgenland)', () => {
+    for (const id of ['dk-kamstrup-omnipower-authenc', 'at-netzburgenland-lgz-e450-amsreader501']) {
+      expect(one(id).security).toEqual({ control: 0x30, encrypted: true, authenticated: true, tag: 'verified' });
+    }
+    expect(one('dk-kamstrup-omnipower-authenc').values['1-1:0.2.129']).toEqual({ value: 'Kamstrup_V0001' });
+  });
+
+  it('decodes the DSMR telegram inside the ciphering (Steiermark)', () => {
+    const r = one('at-steiermark-sagemcom-t210dr-shrdzm');
+    expect(r.format).toBe('dsmr');
+    expect(r.timestamp).toBe('2021-09-29T11:47:30+02:00');
+    expect(r.values['1-0:2.7.0']).toEqual({ value: 1803, unit: 'W' });
+  });
+
+  it('combines the separate time and date items of the Kärnten list into the clock', () => {
+    const r = one('at-kn-layout-siemens-im350-shrdzm-2');
+    expect(r.values['0-0:1.0.0']).toEqual({ value: '2021-03-07T14:55:39' }); // items 3 and 4: 0E 37 27 00 / 07 E5 03 07 07
+    expect(r.timestamp).toBe('2021-03-07T14:55:39+01:00'); // the notification header adds the deviation
+    expect(r.meter.number).toBe('2221202033801');
+  });
+});
+
+describe('a push without a published key (Salzburg Netz documentation example)', () => {
+  const v = vectors.find((x) => x.id === 'at-salzburgnetz-elster-docexample-nokey')!;
+
+  it('frames and parses the header, then says exactly what is missing', () => {
+    const { readings, errors } = decode(wire(v), {}, softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].kind).toBe('missing-key');
+    expect(errors[0].offset).toBe(9); // the DB tag after 68 5D 5D 68 53 FF 10 01 67
+    expect(errors[0].detail).toContain('system title 454C536570000001 (ELS)');
+    expect(errors[0].detail).toContain('security 0x20');
+  });
+
+  it('reports a wrong key as wrong-key-or-corrupt, never as a Reading', () => {
+    const { readings, errors } = decode(wire(v), { encryption: encryptionKey('00112233445566778899AABBCCDDEEFF') }, softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors.map((e) => e.kind)).toEqual(['wrong-key-or-corrupt']);
+  });
+});
+
+describe('streaming: the same bytes split anywhere give the same Readings', () => {
+  const run = (v: Vector, chunks: Uint8Array[]): { readings: Reading[]; errors: DecodeError[] } => {
+    const readings: Reading[] = [];
+    const errors: DecodeError[] = [];
+    const d = new MeterDecoder({ crypto: softwareCrypto, keys: keysOf(v), onReading: (r) => readings.push(r), onError: (e) => errors.push(e) });
+    for (const c of chunks) d.push(c);
+    return { readings, errors };
+  };
+  const framed = vectors.filter((v) => v.frames_hex[0].startsWith('68') || v.frames_hex[0].startsWith('7E'));
+
+  it.each(framed.map((v) => [v.id, v] as const))('%s at every chunk boundary and byte by byte', (_id, v) => {
+    const bytes = wire(v);
+    const whole = run(v, [bytes]);
+    if (Object.keys(v.expected).length > 0) expect(whole.readings).toHaveLength(1);
+    const expected = JSON.stringify(whole);
+    for (let k = 1; k < bytes.length; k++) {
+      expect(JSON.stringify(run(v, [bytes.subarray(0, k), bytes.subarray(k)])), `split at ${k}`).toBe(expected);
+    }
+    const single = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
+    expect(JSON.stringify(run(v, single))).toBe(expected);
+  });
+
+  it('auto framing decodes an M-Bus stream and an HDLC stream alike', () => {
+    const a = vectors.find((x) => x.id === 'at-netznoe-kaifa-official')!;
+    const b = vectors.find((x) => x.id === 'dk-kamstrup-omnipower-authenc')!;
+    expect(run(a, [wire(a), wire(a)]).readings).toHaveLength(2);
+    expect(run(b, [wire(b), wire(b)]).readings).toHaveLength(2);
+  });
+});
+
+describe('plaintext check', () => {
+  it.each(vectors.filter((v) => v.plaintext_hex && v.key).map((v) => [v.id, v] as const))('%s: the expected plaintext decodes to the same values', (_id, v) => {
+    const { readings, errors } = decode(hex(v.plaintext_hex!), {}, softwareCrypto);
+    expect(errors).toEqual([]);
+    expectValues(readings[0], v);
+  });
+});
