@@ -7,7 +7,7 @@ const ts = () => typescript({ tsconfig: './tsconfig.build.json', noEmitOnError: 
 
 export default [
   {
-    input: { core: 'firmware/index.ts', cli: 'hal/node/cli.ts' },
+    input: { core: 'firmware/index.ts', node: 'hal/node/index.ts', cli: 'hal/node/cli.ts' },
     output: { dir: 'dist/node', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     external: [/^node:/],
     plugins: [ts()],

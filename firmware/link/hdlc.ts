@@ -14,7 +14,7 @@
 import { HDLC_FLAG, HDLC_FORMAT_TYPE3, HDLC_LENGTH_MASK, HDLC_SEGMENTED, LLC_DEST, LLC_SRC_RESPONSE } from '../constants.js';
 import { hex2 } from '../bytes.js';
 import { Assembler } from './assembler.js';
-import { FrameScanner, NEED_MORE, SKIP, type LinkSink } from './scanner.js';
+import { FILL, FrameScanner, NEED_MORE, SKIP, type LinkSink } from './scanner.js';
 
 const CRC_TABLE = /* @__PURE__ */ (() => {
   const t = new Uint16Array(256);
@@ -47,10 +47,11 @@ export class HdlcLink extends FrameScanner {
     this.assembler = new Assembler(apduCapacity);
   }
 
-  protected override tryFrame(): number {
+  protected override tryFrame(atEnd: boolean): number {
     const b = this.buf;
+    if (this.len === 1 && atEnd) return FILL; // the closing flag of the last frame
     if (this.len < 3) return NEED_MORE;
-    if (b[1] === HDLC_FLAG) return SKIP; // idle flags or the closing flag of the previous frame
+    if (b[1] === HDLC_FLAG) return FILL; // idle flags, or the closing flag of the previous frame
     if (b[1] >> 4 !== HDLC_FORMAT_TYPE3) return SKIP;
     const length = ((b[1] << 8) | b[2]) & HDLC_LENGTH_MASK;
     if (length < MIN_LENGTH) {
@@ -58,6 +59,7 @@ export class HdlcLink extends FrameScanner {
       return SKIP;
     }
     const total = length + 2;
+    const consumed = length + 1; // the closing flag may open the next frame: leave it
     if (this.len < total) return NEED_MORE;
     if (b[total - 1] !== HDLC_FLAG) {
       this.report('stop-byte', this.base + total - 1, `HDLC frame of length ${length} should end in 0x7E but ends in 0x${hex2(b[total - 1])}`);
@@ -67,7 +69,7 @@ export class HdlcLink extends FrameScanner {
     const crc = crc16x25(b, 1, length - 1);
     if (fcs !== crc) {
       this.report('checksum', this.base + length - 1, `HDLC FCS is 0x${fcs.toString(16).toUpperCase()}, the frame gives 0x${crc.toString(16).toUpperCase()}`);
-      this.quiet(this.base + total);
+      this.quiet(this.base + consumed);
       return SKIP;
     }
     // addresses: bytes until one with bit 0 set
@@ -78,22 +80,22 @@ export class HdlcLink extends FrameScanner {
       i++;
       if (i - first > MAX_ADDRESS || i >= length - 1) {
         this.report('length', this.base + first, `HDLC ${side === 0 ? 'destination' : 'source'} address is longer than 4 bytes or runs into the FCS`);
-        this.quiet(this.base + total);
+        this.quiet(this.base + consumed);
         return SKIP;
       }
     }
     i++; // control
     this.sink.frame(this.buf, 0, total, this.base);
-    if (i >= length - 1) return total; // no information field (e.g. an RR or UI without data)
+    if (i >= length - 1) return consumed; // no information field (e.g. an RR or UI without data)
     // HCS covers format..control
     const hcs = b[i] | (b[i + 1] << 8);
     const hcrc = crc16x25(b, 1, i);
     if (i + 2 > length - 1 || hcs !== hcrc) {
       this.report('checksum', this.base + i, `HDLC HCS is 0x${hcs.toString(16).toUpperCase()}, the header gives 0x${hcrc.toString(16).toUpperCase()}`);
-      return total;
+      return consumed;
     }
     this.info(i + 2, length - 1, (b[1] & HDLC_SEGMENTED) !== 0);
-    return total;
+    return consumed;
   }
 
   private info(start: number, end: number, more: boolean): void {
@@ -123,4 +125,31 @@ export class HdlcLink extends FrameScanner {
       this.continuing = false;
     }
   }
+}
+
+/**
+ * Writes info as one HDLC UI frame (dst 0xCF... as the Siemens IM350 sends: dst 1 byte, src 4 bytes)
+ * with the LLC header. For the simulator and tests.
+ */
+export function encodeHdlcFrame(info: Uint8Array, out: Uint8Array): number {
+  const header = [0xcf, 0x00, 0x02, 0x00, 0x23, 0x13]; // dst, src (4), control UI
+  const length = 2 + header.length + 2 + 3 + info.length + 2;
+  let p = 0;
+  out[p++] = HDLC_FLAG;
+  out[p++] = (HDLC_FORMAT_TYPE3 << 4) | ((length >> 8) & 0x07);
+  out[p++] = length & 0xff;
+  for (const b of header) out[p++] = b;
+  const hcs = crc16x25(out, 1, p);
+  out[p++] = hcs & 0xff;
+  out[p++] = hcs >> 8;
+  out[p++] = LLC_DEST;
+  out[p++] = LLC_SRC_RESPONSE;
+  out[p++] = 0x00;
+  out.set(info, p);
+  p += info.length;
+  const fcs = crc16x25(out, 1, p);
+  out[p++] = fcs & 0xff;
+  out[p++] = fcs >> 8;
+  out[p++] = HDLC_FLAG;
+  return p;
 }

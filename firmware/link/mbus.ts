@@ -115,3 +115,38 @@ export class MbusLink extends FrameScanner {
     }
   }
 }
+
+/** Largest APDU share of one long frame: L = 0xFA holds C, A, CI, STSAP, DTSAP and 245 bytes. */
+export const MBUS_SEGMENT_DATA = 0xfa - 5;
+
+/**
+ * Writes apdu as M-Bus long frames the way a Kaifa meter pushes them (C 0x53, A 0xFF, STSAP 0x01,
+ * DTSAP 0x67; CI = segment number, 0x10 on the last). For the simulator and tests.
+ */
+export function encodeLongFrames(apdu: Uint8Array, out: Uint8Array, segmentData = MBUS_SEGMENT_DATA): number {
+  let pos = 0;
+  let seq = 0;
+  for (let at = 0; at < apdu.length || seq === 0; seq++) {
+    const n = Math.min(segmentData, apdu.length - at);
+    const last = at + n >= apdu.length;
+    const l = n + 5;
+    out[pos] = MBUS_START;
+    out[pos + 1] = l & 0xff;
+    out[pos + 2] = l & 0xff;
+    out[pos + 3] = MBUS_START;
+    out[pos + 4] = 0x53;
+    out[pos + 5] = 0xff;
+    out[pos + 6] = (seq & MBUS_CI_SEQUENCE_MASK) | (last ? MBUS_CI_LAST_SEGMENT : 0);
+    out[pos + 7] = 0x01;
+    out[pos + 8] = 0x67;
+    out.set(apdu.subarray(at, at + n), pos + 9);
+    let sum = 0;
+    for (let i = pos + 4; i < pos + 4 + l; i++) sum += out[i];
+    out[pos + 4 + l] = sum & 0xff;
+    out[pos + 5 + l] = MBUS_STOP;
+    pos += l + 6;
+    at += n;
+    if (last) break;
+  }
+  return pos;
+}

@@ -18,6 +18,7 @@ export interface LinkSink {
 /** Results of tryFrame besides a positive number of bytes consumed by a good frame. */
 export const NEED_MORE = 0;
 export const SKIP = -1; // not a frame here (error reported, or none to report): drop one byte
+export const FILL = -2; // a byte that legitimately stands between frames (HDLC flags): drop it silently
 
 export abstract class FrameScanner {
   protected readonly buf: Uint8Array;
@@ -53,15 +54,9 @@ export abstract class FrameScanner {
     }
   }
 
-  /** The input ended: whatever is buffered is reported as truncated and dropped. */
+  /** The input ended: a frame cut short is reported as truncated; the scanner can be fed again. */
   finish(): void {
     this.scan(true);
-    if (this.len > 0) {
-      if (this.buf[0] === this.startByte) {
-        this.report('truncated', this.base, `the input ended ${this.len} bytes into a frame that announced more`);
-      } else this.noteGarbage(this.len);
-      this.drop(this.len);
-    }
     this.flushGarbage();
     this.onFinish();
   }
@@ -96,10 +91,21 @@ export abstract class FrameScanner {
       }
       const r = this.tryFrame(atEnd);
       if (r === NEED_MORE) {
+        if (atEnd) {
+          // a frame cut short; complete frames may still follow inside the bytes it claimed
+          this.report('truncated', this.base, `the input ended ${this.len} bytes into a frame that announced more`);
+          this.quiet(this.base + this.len);
+          this.drop(1);
+          continue;
+        }
         if (this.len < this.buf.length) return;
         // A header announced more than the buffer holds: the subclass rejects such lengths, so
         // this only guards against a subclass bug turning into a stalled stream.
         this.report('overflow', this.base, `a frame larger than the ${this.buf.length}-byte buffer`);
+        this.drop(1);
+        continue;
+      }
+      if (r === FILL) {
         this.drop(1);
         continue;
       }

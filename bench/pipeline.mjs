@@ -1,0 +1,89 @@
+// npm run bench: the whole pipeline (bytes -> Reading -> JSON) on the real frames of
+// test/fixtures/real-meters.json. Prints frames per second per frame type and crypto, and the
+// bytes allocated per frame compared with the bytes a bare copy of the same Reading takes.
+// Run with --expose-gc and a large young generation so no scavenge hides allocations.
+import { readFileSync } from 'node:fs';
+import { MeterDecoder, encryptionKey, authenticationKey, parseHex, softwareCrypto, nodeCrypto } from '../dist/node/node.js';
+
+const vectors = JSON.parse(readFileSync(new URL('../test/fixtures/real-meters.json', import.meta.url), 'utf8'));
+const picks = [
+  'at-netznoe-kaifa-official', // Austrian M-Bus pair, 0x20
+  'at-tinetz-kaifa-docexample', // Austrian M-Bus pair, 0x21
+  'at-wienernetze-siemens-sel0', // HDLC, positional list
+  'lgz-e450-gbt-1', // 3 HDLC frames, GBT, 0x30
+  'dk-kamstrup-omnipower-authenc', // 489-byte HDLC, tag verified
+];
+
+function setup(v, crypto) {
+  const bytes = parseHex(v.frames_hex.join(''));
+  let last = null;
+  let json = '';
+  const decoder = new MeterDecoder({
+    crypto,
+    keys: { encryption: v.key ? encryptionKey(v.key) : null, authentication: v.auth_key ? authenticationKey(v.auth_key) : null },
+    onReading: (r) => {
+      last = r;
+      json = JSON.stringify(r);
+    },
+    onError: (e) => {
+      throw new Error(`${v.id}: ${e.kind} ${e.detail}`);
+    },
+  });
+  return { bytes, decoder, get last() { return last; }, get json() { return json; } };
+}
+
+function rate(s, seconds = 1) {
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  const limit = BigInt(Math.round(seconds * 1e9));
+  for (;;) {
+    for (let i = 0; i < 200; i++) s.decoder.push(s.bytes);
+    n += 200;
+    if (process.hrtime.bigint() - t0 > limit) break;
+  }
+  return (n / (Number(process.hrtime.bigint() - t0) / 1e9));
+}
+
+function allocated(fn, n) {
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < n; i++) fn();
+  return (process.memoryUsage().heapUsed - before) / n;
+}
+
+const rows = [];
+for (const id of picks) {
+  const v = vectors.find((x) => x.id === id);
+  for (const [name, crypto] of [['node:crypto', nodeCrypto], ['TypeScript AES-GCM', softwareCrypto]]) {
+    const s = setup(v, crypto);
+    rate(s, 0.3); // warm up
+    const fps = rate(s, 1);
+    rows.push({ frame: id, crypto: name, bytes: s.bytes.length, 'pushes/s': Math.round(fps) });
+  }
+}
+console.table(rows);
+
+// Allocation: decoding a push versus rebuilding the same Reading object from scratch.
+const alloc = [];
+const N = 2000;
+for (const id of picks) {
+  const v = vectors.find((x) => x.id === id);
+  const s = setup(v, softwareCrypto);
+  const kept = [];
+  const decodeOnly = new MeterDecoder({
+    crypto: softwareCrypto,
+    keys: { encryption: v.key ? encryptionKey(v.key) : null, authentication: v.auth_key ? authenticationKey(v.auth_key) : null },
+    onReading: (r) => kept.push(r),
+  });
+  for (let i = 0; i < 50; i++) decodeOnly.push(s.bytes);
+  kept.length = 0;
+  const perPush = allocated(() => decodeOnly.push(s.bytes), N);
+  s.decoder.push(s.bytes);
+  const template = s.json;
+  const copies = [];
+  const readingOnly = allocated(() => copies.push(JSON.parse(template)), N);
+  alloc.push({ frame: id, 'bytes allocated per push': Math.round(perPush), 'bytes of the Reading alone': Math.round(readingOnly), 'overhead per push': Math.round(perPush - readingOnly) });
+}
+console.table(alloc);
+const worst = Math.min(...rows.filter((r) => r.crypto === 'node:crypto').map((r) => r['pushes/s']));
+console.log(`slowest push type with node:crypto: ${worst} pushes/s (target: 100000)`);

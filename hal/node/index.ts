@@ -1,0 +1,3 @@
+/** The host side: Node implementations of the HAL, and the core re-exported for convenience. */
+export * from '../../firmware/index.js';
+export { nodeCrypto } from './crypto.js';

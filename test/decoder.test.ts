@@ -1,0 +1,192 @@
+// The whole pipeline on bad input: every problem is one typed error with an offset, nothing
+// throws, memory stays bounded, and the next good push decodes.
+import { describe, expect, it } from 'vitest';
+import { MeterDecoder, decode, type DecoderKeys } from '../firmware/decoder.js';
+import { authenticationKey, encryptionKey } from '../firmware/keys.js';
+import { softwareCrypto } from '../firmware/crypto/gcm.js';
+import type { DecodeError } from '../firmware/errors.js';
+import type { Reading } from '../firmware/reading.js';
+import { crc16x25 } from '../firmware/link/hdlc.js';
+import { concat, hex, rng, vector, vectors, wire, type Vector } from './helpers.js';
+
+const keysOf = (v: Vector): DecoderKeys => ({
+  encryption: v.key ? encryptionKey(v.key) : null,
+  authentication: v.auth_key ? authenticationKey(v.auth_key) : null,
+});
+
+function collect(keys: DecoderKeys, framing?: 'auto' | 'mbus' | 'hdlc' | 'apdu') {
+  const readings: Reading[] = [];
+  const errors: DecodeError[] = [];
+  const decoder = new MeterDecoder({ crypto: softwareCrypto, keys, framing, onReading: (r) => readings.push(r), onError: (e) => errors.push(e) });
+  return { decoder, readings, errors };
+}
+
+const WRONG = encryptionKey('000102030405060708090A0B0C0D0E0F');
+
+describe('wrong keys', () => {
+  const encrypted = vectors.filter((v) => v.key !== null);
+  it.each(encrypted.map((v) => [v.id, v] as const))('%s with a wrong key is an error, never a Reading', (_id, v) => {
+    const { readings, errors } = decode(wire(v), { encryption: WRONG, authentication: v.auth_key ? authenticationKey(v.auth_key) : null }, softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors).toHaveLength(1);
+    // with an authentication key the tag catches it first
+    expect(errors[0].kind).toBe(v.auth_key ? 'tag-mismatch' : 'wrong-key-or-corrupt');
+  });
+
+  it('a wrong authentication key is a tag mismatch at the tag', () => {
+    const v = vector('dk-kamstrup-omnipower-authenc');
+    const bytes = wire(v);
+    const { readings, errors } = decode(bytes, { encryption: encryptionKey(v.key!), authentication: authenticationKey('FFEEDDCCBBAA99887766554433221101') }, softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors.map((e) => e.kind)).toEqual(['tag-mismatch']);
+    expect(errors[0].offset).toBe(bytes.length - 3 - 12); // FCS (2) + flag (1) follow the 12-byte tag
+  });
+
+  it('a flipped ciphertext bit in an authenticated push is a tag mismatch, not garbage', () => {
+    const v = vector('at-netzburgenland-lgz-e450-amsreader501');
+    // re-frame: flip a ciphertext bit and fix the HDLC FCS so only the GCM tag can notice
+    const frame = wire(v).slice();
+    frame[40] ^= 0x01;
+    fixHdlcFcs(frame);
+    const { errors, readings } = decode(frame, keysOf(v), softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors.map((e) => e.kind)).toEqual(['tag-mismatch']);
+  });
+});
+
+function fixHdlcFcs(frame: Uint8Array): void {
+  const length = ((frame[1] << 8) | frame[2]) & 0x7ff;
+  const crc = crc16x25(frame, 1, length - 1);
+  frame[length - 1] = crc & 0xff;
+  frame[length] = crc >> 8;
+}
+
+describe('errors name the byte to look at', () => {
+  it('a corrupted M-Bus checksum: error at the checksum byte, the next push still decodes', () => {
+    const v = vector('at-netznoe-kaifa-official');
+    const good = wire(v);
+    const bad = good.slice();
+    const firstFrameLength = 0xfa + 6;
+    bad[firstFrameLength - 2] ^= 0xff;
+    const { decoder, readings, errors } = collect(keysOf(v));
+    decoder.push(concat(bad, good));
+    decoder.finish();
+    expect(errors.map((e) => [e.kind, e.offset])).toEqual([
+      ['checksum', firstFrameLength - 2],
+      ['segment-order', firstFrameLength + 6], // the CI byte of the orphaned second segment
+    ]);
+    expect(readings).toHaveLength(1);
+    expect(readings[0].values['1-0:32.7.0'].value).toBe(233.7);
+  });
+
+  it('an A-XDR error inside an unencrypted push names the stream byte', () => {
+    const v = vector('no-aidon-1phase-plain');
+    const frame = wire(v).slice();
+    // info starts after 7E A0 D2 41 08 83 13 82 D6 E6 E7 00: byte 12 is 0F; the array tag is at 12+1+4+1 = 18
+    expect(frame[18]).toBe(0x01);
+    frame[18] = 0x42; // no such A-XDR type
+    fixHdlcFcs(frame);
+    const { errors, readings } = decode(frame, {}, softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors).toEqual([{ kind: 'axdr', offset: 18, detail: 'unknown data type 0x42' }]);
+  });
+
+  it('an unknown APDU tag', () => {
+    const { errors } = decode(hex('C4 01 C1 00'), {}, softwareCrypto);
+    expect(errors.map((e) => [e.kind, e.offset])).toEqual([['unknown-apdu', 0]]);
+  });
+
+  it('a ciphered APDU cut short', () => {
+    const v = vector('at-steiermark-sagemcom-t210dr-shrdzm');
+    const bytes = wire(v).subarray(0, 100);
+    const { errors } = decode(bytes, keysOf(v), softwareCrypto);
+    expect(errors.map((e) => [e.kind, e.offset])).toEqual([['truncated', 13]]); // the content after DB 08 <8 title bytes> 82 01 F2
+  });
+
+  it('a truncated M-Bus push', () => {
+    const v = vector('at-tinetz-kaifa-docexample');
+    const bytes = wire(v);
+    const { errors } = decode(bytes.subarray(0, 0xfa + 6), keysOf(v), softwareCrypto);
+    expect(errors.map((e) => e.kind)).toEqual(['truncated']);
+  });
+});
+
+describe('fuzz: 100 000 random and mutated pushes', () => {
+  it('never throws, keeps its buffers, and decodes the next good push', () => {
+    const random = rng(0x5eed);
+    const sources = vectors.filter((v) => v.key !== null || v.security.startsWith('none'));
+    let mutated = 0;
+    let goodChecks = 0;
+    // one decoder per source, fed continuously like a serial port
+    const streams = sources.map((v) => {
+      const framing = v.frames_hex[0].startsWith('68') || v.frames_hex[0].startsWith('7E') ? 'auto' : 'apdu';
+      return { v, good: wire(v), framing, ...collect(keysOf(v), framing) };
+    });
+    const sizes = () => streams.map((s) => JSON.stringify(bufferSizes(s.decoder)));
+    const before = sizes();
+    for (let n = 0; n < 100_000; n++) {
+      const s = streams[n % streams.length];
+      const input = mutate(s.good, random);
+      mutated++;
+      s.decoder.push(input);
+      if (s.framing === 'apdu') s.decoder.finish(); // a bare APDU ends with its input
+      if (n % 50 === 49) {
+        // a good push after garbage must decode (raw APDU streams decode at finish)
+        const count = s.readings.length;
+        s.decoder.push(s.good);
+        s.decoder.finish();
+        expect(s.readings.length, `${s.v.id} after mutation ${n}`).toBeGreaterThan(count);
+        goodChecks++;
+      }
+      if (s.readings.length > 1000) s.readings.length = 0;
+      if (s.errors.length > 1000) s.errors.length = 0;
+    }
+    for (let n = 0; n < 2000; n++) {
+      // pure random bytes, every length
+      const bytes = new Uint8Array(Math.floor(random() * 600));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+      if (bytes.length) bytes[0] = [0x68, 0x7e, 0xdb, 0x0f, 0xe0][n % 5];
+      decode(bytes, { encryption: WRONG }, softwareCrypto);
+    }
+    expect(mutated).toBe(100_000);
+    expect(goodChecks).toBe(2000);
+    expect(sizes()).toEqual(before);
+  }, 120_000);
+});
+
+function bufferSizes(d: MeterDecoder): number[] {
+  const any = d as unknown as Record<string, { buf?: Uint8Array; assembler?: { buffer: Uint8Array }; buffer?: Uint8Array; out?: { buffer: Uint8Array } } | null>;
+  const out: number[] = [];
+  for (const k of ['mbus', 'hdlc']) {
+    const l = any[k];
+    if (l) out.push(l.buf!.length, l.assembler!.buffer.length);
+  }
+  if (any.raw) out.push(any.raw.buffer!.length);
+  out.push((any.gbt as { out: { buffer: Uint8Array } }).out.buffer.length);
+  return out;
+}
+
+function mutate(good: Uint8Array, random: () => number): Uint8Array {
+  const bytes = Array.from(good);
+  const ops = 1 + Math.floor(random() * 3);
+  for (let k = 0; k < ops; k++) {
+    const at = Math.floor(random() * bytes.length);
+    switch (Math.floor(random() * 5)) {
+      case 0:
+        bytes[at] ^= 1 << Math.floor(random() * 8); // bit flip
+        break;
+      case 1:
+        bytes.length = at; // truncation
+        break;
+      case 2:
+        bytes.splice(at, 0, Math.floor(random() * 256)); // insertion
+        break;
+      case 3:
+        bytes.splice(at, 1); // deletion
+        break;
+      default:
+        bytes[at] = Math.floor(random() * 256); // byte replaced
+    }
+  }
+  return Uint8Array.from(bytes);
+}
