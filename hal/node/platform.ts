@@ -1,0 +1,118 @@
+/**
+ * The host HAL: clock, atomic file storage, logger, sources (serial port, replay file,
+ * simulator), MQTT, HTTP client and server, all on Node's own modules.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ByteSource, Clock, Hal, HttpClient, Logger, Storage, TimerHandle } from '../hal.js';
+import type { SourceConfig } from '../../firmware/config/types.js';
+import { MeterSimulator, SimulatorSource } from '../../firmware/simulator.js';
+import { nodeCrypto } from './crypto.js';
+import { createMqttClient } from './mqtt.js';
+import { ReplaySource } from './replay.js';
+import { SerialSource } from './serial.js';
+
+export const nodeClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  setTimeout: (fn, ms) => ({ id: setTimeout(fn, ms) }),
+  setInterval: (fn, ms) => ({ id: setInterval(fn, ms) }),
+  clear: (h: TimerHandle) => {
+    clearTimeout(h.id as ReturnType<typeof setTimeout>);
+    clearInterval(h.id as ReturnType<typeof setInterval>);
+  },
+};
+
+/** Files in a directory; writes go to a temp file, fsync, then rename, so a crash leaves the old or the new file. */
+export function fileStorage(dir: string): Storage {
+  mkdirSync(dir, { recursive: true });
+  const path = (name: string) => join(dir, name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  return {
+    read(name) {
+      try {
+        return readFileSync(path(name), 'utf8');
+      } catch {
+        return null;
+      }
+    },
+    write(name, text) {
+      const target = path(name);
+      const tmp = `${target}.tmp-${process.pid}`;
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, target);
+    },
+    remove(name) {
+      rmSync(path(name), { force: true });
+    },
+  };
+}
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+
+/** One line per event: time, level, message. Secrets never reach here (callers redact). */
+export function consoleLogger(level: keyof typeof LEVELS = 'info', write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger & { level: keyof typeof LEVELS } {
+  const logger = {
+    level,
+    log(l: keyof typeof LEVELS, message: string) {
+      if (LEVELS[l] >= LEVELS[logger.level]) write(`${new Date().toISOString()} ${l.padEnd(5)} ${message}`);
+    },
+  };
+  return logger;
+}
+
+export const nodeHttpClient: HttpClient = {
+  async request(o) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), o.timeoutMs);
+    try {
+      const res = await fetch(o.url, { method: o.method, headers: o.headers, body: o.body, signal: controller.signal });
+      return { status: res.status, body: await res.text() };
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      if (err.name === 'AbortError') throw new Error(`no answer within ${o.timeoutMs} ms`);
+      throw new Error(err.cause?.code ?? err.cause?.message ?? err.message);
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+};
+
+export function createSource(config: SourceConfig, meterKey: Uint8Array | null, clock: Clock = nodeClock): ByteSource {
+  switch (config.type) {
+    case 'serial':
+      return new SerialSource(config.serial);
+    case 'replay':
+      return new ReplaySource(config.replay.file, config.replay.intervalMs, config.replay.loop, clock);
+    default: {
+      const sim = new MeterSimulator({ crypto: nodeCrypto, key: meterKey ?? new Uint8Array(16), phases: config.simulator.phases });
+      return new SimulatorSource(sim, clock, config.simulator.intervalMs, config.simulator.phases);
+    }
+  }
+}
+
+export function createNodeHal(options: { dataDir: string; logger?: Logger; clock?: Clock; restart?: () => void }): Hal {
+  const clock = options.clock ?? nodeClock;
+  const logger = options.logger ?? consoleLogger();
+  return {
+    clock,
+    storage: fileStorage(options.dataDir),
+    logger,
+    crypto: nodeCrypto,
+    createSource: (config, key) => createSource(config, key, clock),
+    createMqttClient: () => createMqttClient({ logger }),
+    httpClient: nodeHttpClient,
+    memory: () => {
+      const m = process.memoryUsage();
+      return { used: m.heapUsed, total: m.rss };
+    },
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    restart: () => options.restart?.(),
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * `meterbridge run` and `meterbridge simulate` on the host.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Gateway, checkTemplates } from '../../firmware/gateway.js';
+import { createApi } from '../../firmware/api.js';
+import { loadConfig, serializeConfig } from '../../firmware/config/migrate.js';
+import { validateConfig } from '../../firmware/config/validate.js';
+import type { Config } from '../../firmware/config/types.js';
+import { parseKeyText } from '../../firmware/keys.js';
+import { MeterSimulator } from '../../firmware/simulator.js';
+import { toHex } from '../../firmware/bytes.js';
+import { consoleLogger, createNodeHal } from './platform.js';
+import { nodeHttpServer } from './http-server.js';
+import { nodeCrypto } from './crypto.js';
+import { parseArgs, type CliIo } from './cli.js';
+
+export const VERSION = '0.1.0';
+
+/** The gzipped single-file UI written by web-ui/build.mjs, if it was built. */
+export function loadUiAsset(): { gzip: Uint8Array; etag: string } | null {
+  // from dist/node/ when bundled, from hal/node/ when run from source (tests)
+  for (const candidate of ['../web-ui/asset.json', '../../dist/web-ui/asset.json']) {
+    try {
+      const asset = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8'));
+      return { gzip: new Uint8Array(Buffer.from(asset.gzipBase64, 'base64')), etag: `"${String(asset.sha256).slice(0, 16)}"` };
+    } catch {
+      // try the next place
+    }
+  }
+  return null;
+}
+
+export interface RunningGateway {
+  gateway: Gateway;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a gateway with its HTTP server; used by `run` and by the integration tests. */
+export async function startGateway(options: {
+  config: Config;
+  dataDir: string;
+  warnings?: string[];
+  httpPort?: number;
+  host?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  log?: (line: string) => void;
+}): Promise<RunningGateway> {
+  const logger = consoleLogger(options.logLevel ?? options.config.log.level, options.log);
+  let gateway: Gateway | null = null;
+  const hal = createNodeHal({
+    dataDir: options.dataDir,
+    logger,
+    restart: () => {
+      const g = gateway!;
+      logger.log('info', 'restart requested from the web UI');
+      void g.stop().then(() => g.start());
+    },
+  });
+  gateway = new Gateway(hal, options.config, VERSION, options.warnings ?? []);
+  gateway.start();
+  const { handler } = createApi({
+    gateway,
+    clock: hal.clock,
+    randomBytes: hal.randomBytes,
+    save: (config) => hal.storage.write('config', serializeConfig(config)),
+    restart: hal.restart,
+    ui: loadUiAsset(),
+  });
+  const server = nodeHttpServer({ host: options.host });
+  const port = await server.listen(options.httpPort ?? options.config.http.port, handler);
+  logger.log('info', `web UI and API on http://${options.host ?? '0.0.0.0'}:${port}/`);
+  return {
+    gateway: gateway!,
+    port,
+    async stop() {
+      await server.close();
+      await gateway!.stop();
+    },
+  };
+}
+
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    io.stderr(`error: usage: ${parsed}`);
+    return 2;
+  }
+  const f = parsed.flags;
+  const dataDir = resolve(typeof f.get('--data') === 'string' ? (f.get('--data') as string) : 'meterbridge-data');
+  let text: string | null = null;
+  const configFile = f.get('--config');
+  if (typeof configFile === 'string') {
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (e) {
+      io.stderr(`error: usage: cannot read ${configFile}: ${(e as Error).message}`);
+      return 2;
+    }
+  } else {
+    try {
+      text = readFileSync(resolve(dataDir, 'config'), 'utf8');
+    } catch {
+      text = null;
+    }
+  }
+  const loaded = loadConfig(text);
+  let config = loaded.config;
+  const warnings = [...loaded.warnings];
+  // command-line overrides, validated like any other change
+  const override: Record<string, unknown> = {};
+  const serial = f.get('--serial');
+  const replay = f.get('--replay');
+  if (typeof serial === 'string') override.source = { type: 'serial', serial: { path: serial } };
+  else if (typeof replay === 'string') override.source = { type: 'replay', replay: { file: resolve(replay) } };
+  else if (f.has('--simulate')) override.source = { type: 'simulator' };
+  const port = f.get('--port');
+  if (typeof port === 'string') override.http = { port: Number(port) };
+  if (Object.keys(override).length) {
+    const v = validateConfig(override, config);
+    if (!v.ok) {
+      for (const e of v.errors) io.stderr(`error: config ${e.field}: ${e.message}`);
+      return 2;
+    }
+    config = v.config;
+  }
+  const templateErrors = checkTemplates(config);
+  for (const e of templateErrors) warnings.push(`${e.field}: ${e.message}`);
+  for (const w of warnings) io.stderr(`warning: ${w}`);
+  if (config.source.type === 'simulator') io.stderr('info: no serial port configured: demo mode on the built-in meter simulator');
+  const running = await startGateway({ config, dataDir, warnings });
+  await new Promise<void>((done) => {
+    const shutdown = () => {
+      process.off('SIGINT', shutdown);
+      process.off('SIGTERM', shutdown);
+      running.stop().then(done, done);
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  });
+  return 0;
+}
+
+/** Prints pushes of the simulated meter as hex, one per line (5 s apart in meter time). */
+export function simulateCommand(args: string[], io: CliIo): number {
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    io.stderr(`error: usage: ${parsed}`);
+    return 2;
+  }
+  const keyText = parsed.flags.get('--key');
+  const key = parseKeyText(typeof keyText === 'string' ? keyText : '000102030405060708090A0B0C0D0E0F');
+  if (!key.ok) {
+    io.stderr(`error: usage: --key: ${key.message}`);
+    return 2;
+  }
+  const count = Number(parsed.positional[0] ?? 1);
+  const sim = new MeterSimulator({ crypto: nodeCrypto, key: key.bytes, phases: parsed.flags.has('--one-phase') ? 1 : 3, framing: parsed.flags.has('--hdlc') ? 'hdlc' : 'mbus' });
+  const t0 = Date.now();
+  for (let i = 0; i < count; i++) {
+    const bytes = sim.push(t0 + i * 5000);
+    io.stdout(toHex(bytes));
+  }
+  return 0;
+}

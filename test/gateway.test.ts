@@ -1,0 +1,184 @@
+// The host gateway end to end with real parts: a real mosquitto broker on loopback, a real HTTP
+// server for push, real captured frames replayed, and the built-in simulator.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway, type RunningGateway } from '../hal/node/run.js';
+import { validateConfig } from '../firmware/config/validate.js';
+import type { Config } from '../firmware/config/types.js';
+import { startBroker, subscribe, sleep, type Broker } from './support/mosquitto.js';
+import { vector } from './helpers.js';
+import type { Reading } from '../firmware/reading.js';
+import type { GatewayStatus } from '../firmware/gateway.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'meterbridge-gw-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function config(input: Record<string, unknown>): Config {
+  const v = validateConfig(input);
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  return v.config;
+}
+
+const running: RunningGateway[] = [];
+async function gateway(c: Config): Promise<RunningGateway> {
+  const g = await startGateway({ config: c, dataDir: tempDir(), httpPort: 0, host: '127.0.0.1', log: () => {} });
+  running.push(g);
+  return g;
+}
+afterEach(async () => {
+  while (running.length) await running.pop()!.stop();
+});
+
+async function until<T>(fn: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(20);
+  }
+}
+
+describe('replaying real frames through the HTTP API', () => {
+  it('serves the Reading, the status and the metrics of the TINETZ example', async () => {
+    const v = vector('at-tinetz-kaifa-docexample');
+    const dir = tempDir();
+    const capture = join(dir, 'tinetz.hex');
+    writeFileSync(capture, `# ${v.id}\n${v.frames_hex.join(' ')}\n`);
+    const g = await gateway(config({ source: { type: 'replay', replay: { file: capture, intervalMs: 100, loop: true } }, meter: { key: v.key } }));
+    const base = `http://127.0.0.1:${g.port}`;
+    await until(() => g.gateway.lastReading);
+    const r = (await (await fetch(`${base}/api/reading`)).json()) as Reading;
+    expect(r.meter.number).toBe('1KFM0100000035');
+    expect(r.values['1-0:32.7.0']).toEqual({ value: 230.8, unit: 'V' });
+    const s = (await (await fetch(`${base}/api/status`)).json()) as GatewayStatus;
+    expect(s.pipeline.frames).toBeGreaterThanOrEqual(2);
+    expect(s.pipeline.lastSecurityControl).toBe('0x21');
+    expect(s.pipeline.readings).toBeGreaterThanOrEqual(1);
+    expect(s.verdict.level).toBe('ok');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/energy_import_wh\S*\s+9108\b/);
+  });
+
+  it('says "check the key" when frames arrive but the key is wrong', async () => {
+    const v = vector('at-tinetz-kaifa-docexample');
+    const capture = join(tempDir(), 'tinetz.hex');
+    writeFileSync(capture, v.frames_hex.join('') + '\n');
+    const g = await gateway(config({ source: { type: 'replay', replay: { file: capture, intervalMs: 100, loop: true } }, meter: { key: '00112233445566778899AABBCCDDEEFF' } }));
+    await until(() => g.gateway.status().pipeline.errors > 0);
+    const s = g.gateway.status();
+    expect(s.pipeline.readings).toBe(0);
+    expect(s.lastErrors[0].kind).toBe('wrong-key-or-corrupt');
+    expect(s.verdict).toEqual({ level: 'error', message: expect.stringContaining('check the key') });
+    const res = await fetch(`http://127.0.0.1:${g.port}/api/reading`);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('MQTT with a real broker', () => {
+  let broker: Broker;
+  beforeAll(async () => {
+    broker = await startBroker();
+  });
+  afterAll(async () => {
+    await broker.stop();
+  });
+
+  it('publishes each simulated Reading, the online status and Home Assistant discovery', async () => {
+    const sub = await subscribe(broker.port, 'mb1/#');
+    const ha = await subscribe(broker.port, 'homeassistant/#');
+    const g = await gateway(
+      config({
+        source: { type: 'simulator', simulator: { intervalMs: 200 } },
+        mqtt: { enabled: true, host: '127.0.0.1', port: broker.port, baseTopic: 'mb1', qos: 1, homeAssistant: { enabled: true, discoveryPrefix: 'homeassistant' } },
+      }),
+    );
+    await sub.waitFor(6, 5000);
+    const readings = sub.messages.filter((m) => m.topic === 'mb1/reading');
+    expect(readings.length).toBeGreaterThanOrEqual(2);
+    const r = JSON.parse(readings[0].payload);
+    expect(r.meter.number).toBe('1KFM0200204035');
+    expect(r.values['1-0:1.8.0'].unit).toBe('Wh');
+    expect(sub.messages.find((m) => m.topic === 'mb1/status')?.payload).toBe('online');
+    const state = JSON.parse(sub.messages.find((m) => m.topic === 'mb1/homeassistant/state')!.payload);
+    expect(typeof state.energy_import_wh).toBe('number');
+    await ha.waitFor(3, 3000);
+    const energy = ha.messages.find((m) => m.topic.endsWith('/energy_import_wh/config'))!;
+    expect(energy.retain).toBe(false); // live delivery to an existing subscriber is not flagged retained
+    const cfg = JSON.parse(energy.payload);
+    expect(cfg).toMatchObject({
+      device_class: 'energy',
+      state_class: 'total_increasing',
+      unit_of_measurement: 'Wh',
+      state_topic: 'mb1/homeassistant/state',
+      availability_topic: 'mb1/status',
+      value_template: '{{ value_json.energy_import_wh }}',
+    });
+    // a subscriber that comes later still finds the discovery configs: they are retained
+    const late = await subscribe(broker.port, 'homeassistant/sensor/+/power_import_w/config');
+    const [power] = await late.waitFor(1, 2000);
+    expect(power.retain).toBe(true);
+    expect(JSON.parse(power.payload)).toMatchObject({ device_class: 'power', state_class: 'measurement', unit_of_measurement: 'W' });
+    await g.stop();
+    running.length = 0;
+    const status = await subscribe(broker.port, 'mb1/status');
+    const [offline] = await status.waitFor(1, 2000);
+    expect(offline).toMatchObject({ payload: 'offline', retain: true });
+    await Promise.all([sub.close(), ha.close(), late.close(), status.close()]);
+  });
+});
+
+describe('HTTP push', () => {
+  let server: Server;
+  const bodies: string[] = [];
+  let failFirst = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (failFirst > 0) {
+          failFirst--;
+          res.writeHead(503).end('busy');
+          return;
+        }
+        bodies.push(`${req.method} ${req.headers['x-token']} ${body}`);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('retries through the outbox and delivers every reading once, in order', async () => {
+    failFirst = 3;
+    const port = (server.address() as { port: number }).port;
+    const g = await gateway(
+      config({
+        source: { type: 'simulator', simulator: { intervalMs: 100 } },
+        httpPush: { enabled: true, url: `http://127.0.0.1:${port}/ingest`, method: 'PUT', headers: { 'X-Token': 'abc' }, bodyTemplate: '{"n":{{frame_counter}},"w":{{power_import_w}}}', bodyFormat: 'json', timeoutMs: 1000 },
+      }),
+    );
+    // three failures cost 1 + 2 + 4 s of backoff; readings keep arriving meanwhile
+    await until(() => bodies.length >= 20 && g.gateway.status().publishers[0].queued === 0, 15000);
+    const counters = bodies.map((b) => {
+      expect(b.startsWith('PUT abc {')).toBe(true);
+      return JSON.parse(b.slice('PUT abc '.length)).n as number;
+    });
+    for (let i = 1; i < counters.length; i++) expect(counters[i]).toBe(counters[i - 1] + 1);
+    expect(counters[0]).toBe(1); // the first reading was not lost to the failures
+    const p = g.gateway.status().publishers[0];
+    expect(p.failures).toBe(3);
+    expect(p.dropped).toBe(0);
+  }, 20000);
+});
