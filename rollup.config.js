@@ -9,7 +9,7 @@ export default [
   {
     input: { core: 'firmware/index.ts', node: 'hal/node/index.ts', cli: 'hal/node/cli.ts' },
     output: { dir: 'dist/node', format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
-    external: [/^node:/],
+    external: [/^node:/, 'mqtt-packet', 'serialport'],
     plugins: [ts()],
   },
   {

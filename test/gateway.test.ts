@@ -138,6 +138,49 @@ describe('MQTT with a real broker', () => {
   });
 });
 
+describe('MQTT while the broker is down', () => {
+  it('keeps readings in the outbox and delivers every one once, in order, when the broker is back', async () => {
+    const broker = await startBroker({ persistent: true });
+    try {
+      // a persistent QoS 1 session: what the gateway publishes while the subscriber is still
+      // reconnecting after the restart is queued for it by the broker, not lost by the test
+      const session = { clientId: 'fault-subscriber', clean: false };
+      const before = await subscribe(broker.port, 'fault/reading', session);
+      const g = await gateway(
+        config({
+          source: { type: 'simulator', simulator: { intervalMs: 100 } },
+          mqtt: { enabled: true, host: '127.0.0.1', port: broker.port, baseTopic: 'fault', qos: 1, homeAssistant: { enabled: false } },
+        }),
+      );
+      await before.waitFor(5, 5000);
+      // stop right after a delivery, between two pushes, so no message is in flight
+      const n = before.messages.length;
+      await before.waitFor(n + 1, 2000);
+      await broker.stop();
+      await sleep(1500);
+      const restartedAt = Date.now();
+      const queued = g.gateway.status().publishers[0].queued;
+      expect(queued).toBeGreaterThanOrEqual(8); // ~15 readings piled up
+      await broker.restart();
+      const after = await subscribe(broker.port, 'fault/reading', session);
+      await until(() => g.gateway.status().publishers[0].queued === 0 && g.gateway.status().publishers[0].state === 'connected', 15000);
+      await sleep(300);
+      const counters = [...before.messages, ...after.messages].map((m) => JSON.parse(m.payload).frameCounter as number);
+      expect(counters.length).toBeGreaterThanOrEqual(queued + 6);
+      for (let i = 1; i < counters.length; i++) expect(counters[i], `message ${i} of ${counters.join(',')}`).toBe(counters[i - 1] + 1);
+      expect(counters[0]).toBe(1);
+      expect(g.gateway.status().publishers[0].dropped).toBe(0);
+      // a reading delivered late keeps the meter's timestamp of when it was measured
+      const firstLate = JSON.parse(after.messages[0].payload).timestamp as string;
+      expect(Date.parse(firstLate)).toBeLessThan(restartedAt - 400);
+      await Promise.all([before.close(), after.close()]);
+    } finally {
+      while (running.length) await running.pop()!.stop();
+      await broker.stop();
+    }
+  }, 30000);
+});
+
 describe('HTTP push', () => {
   let server: Server;
   const bodies: string[] = [];
