@@ -105,7 +105,9 @@ export function utf8String(bytes: Uint8Array, start: number, end: number): strin
       if ((c & 0xc0) !== 0x80) ok = false;
       cp = (cp << 6) | (c & 0x3f);
     }
-    if (!ok) {
+    // overlong forms, surrogates and code points past U+10FFFF are invalid, not characters
+    const min = need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000;
+    if (!ok || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
       s += '\uFFFD';
       continue;
     }

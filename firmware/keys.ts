@@ -19,8 +19,10 @@ export type KeyParseResult = { ok: true; bytes: Uint8Array } | { ok: false; mess
 
 /** 32 hex digits, with any spaces, separators or `0x` prefixes. */
 export function parseKeyText(text: string): KeyParseResult {
-  const bytes = parseHex(text.replace(/^\s*0x/i, ''));
-  if (isHexParseError(bytes)) return { ok: false, message: `not a hex key: ${bytes.detail}` };
+  const bytes = parseHex(text);
+  if (isHexParseError(bytes)) {
+    return { ok: false, message: `not a hex key (a key has 32 hex digits): ${bytes.detail}` };
+  }
   if (bytes.length !== 16) return { ok: false, message: `a key has 32 hex digits (16 bytes); this one has ${bytes.length * 2}` };
   return { ok: true, bytes };
 }

@@ -48,6 +48,7 @@ export function parseGloCiphering(b: Uint8Array, start: number, end: number, out
   const titleLength = b[p];
   if (titleLength !== SYSTEM_TITLE_LENGTH) return decodeError('length', p, `system title length is ${titleLength}, DLMS requires 8`);
   out.systemTitleAt = p + 1;
+  if (p + 1 + SYSTEM_TITLE_LENGTH > end) return decodeError('truncated', p + 1, `ciphered APDU ends inside its system title (${end - p - 1} of 8 bytes)`);
   p += 1 + SYSTEM_TITLE_LENGTH;
   if (!readLength(b, p, end, len)) return decodeError('truncated', p, 'ciphered APDU ends inside its length field');
   const contentLength = len.value;

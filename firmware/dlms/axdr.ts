@@ -148,9 +148,9 @@ export function decodeData(buf: Uint8Array, start: number, end: number, table: A
       if (tag === DT_ARRAY || tag === DT_STRUCTURE) {
         table.start[node] = pos;
         table.length[node] = n;
+        if (n > 0 && depth >= MAX_DEPTH) return decodeError('axdr', pos, `containers nested deeper than ${MAX_DEPTH}`);
         pos = content;
         if (n > 0) {
-          if (depth >= MAX_DEPTH) return decodeError('axdr', pos, `containers nested deeper than ${MAX_DEPTH}`);
           stackNode[depth] = node;
           stackLeft[depth] = n;
           depth++;

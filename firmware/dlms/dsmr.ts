@@ -93,15 +93,17 @@ export function parseDsmr(b: Uint8Array, start: number, end: number, r: Reading)
     const star = raw.indexOf('*');
     const v = star >= 0 ? raw.slice(0, star) : raw;
     let unit = star >= 0 ? raw.slice(star + 1) : undefined;
-    if (NUMBER.test(v)) {
+    const identifier = (m[3] === '96' && m[4] === '1') || m[3] === '42'; // equipment ids and names are text, even all digits
+    if (NUMBER.test(v) && !identifier) {
       let value = Number(v);
       if (unit !== undefined && KILO[unit] !== undefined) {
         value = Math.round(value * 1000 * 1000) / 1000;
         unit = KILO[unit];
       }
+      if (unit === 'm3') unit = 'm³'; // the DLMS unit name, as binary lists report it
       r.values[key] = unit ? { value, unit } : { value };
     } else {
-      const time = dsmrTime(v);
+      const time = identifier ? null : dsmrTime(v);
       const textValue = time ?? hexText(v) ?? v;
       r.values[key] = { value: textValue };
       if (key === '0-0:1.0.0' && time !== null) r.timestamp = time;
