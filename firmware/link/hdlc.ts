@@ -49,9 +49,9 @@ export class HdlcLink extends FrameScanner {
 
   protected override tryFrame(atEnd: boolean): number {
     const b = this.buf;
+    if (this.len >= 2 && b[1] === HDLC_FLAG) return FILL; // idle flags, or the closing flag of the previous frame
     if (this.len === 1 && atEnd) return FILL; // the closing flag of the last frame
     if (this.len < 3) return NEED_MORE;
-    if (b[1] === HDLC_FLAG) return FILL; // idle flags, or the closing flag of the previous frame
     if (b[1] >> 4 !== HDLC_FORMAT_TYPE3) return SKIP;
     const length = ((b[1] << 8) | b[2]) & HDLC_LENGTH_MASK;
     if (length < MIN_LENGTH) {
@@ -63,6 +63,8 @@ export class HdlcLink extends FrameScanner {
     if (this.len < total) return NEED_MORE;
     if (b[total - 1] !== HDLC_FLAG) {
       this.report('stop-byte', this.base + total - 1, `HDLC frame of length ${length} should end in 0x7E but ends in 0x${hex2(b[total - 1])}`);
+      this.quiet(this.base + total);
+      this.dropPartial();
       return SKIP;
     }
     const fcs = b[length - 1] | (b[length] << 8);
@@ -70,6 +72,7 @@ export class HdlcLink extends FrameScanner {
     if (fcs !== crc) {
       this.report('checksum', this.base + length - 1, `HDLC FCS is 0x${fcs.toString(16).toUpperCase()}, the frame gives 0x${crc.toString(16).toUpperCase()}`);
       this.quiet(this.base + consumed);
+      this.dropPartial();
       return SKIP;
     }
     // addresses: bytes until one with bit 0 set
@@ -85,15 +88,23 @@ export class HdlcLink extends FrameScanner {
       }
     }
     i++; // control
-    this.sink.frame(this.buf, 0, total, this.base);
-    if (i >= length - 1) return consumed; // no information field (e.g. an RR or UI without data)
+    // the kept closing flag belongs to this frame: it is not garbage if garbage follows
+    if (i >= length - 1) {
+      this.goodFrame(total); // no information field (e.g. an RR or UI without data)
+      this.quiet(this.base + total);
+      return consumed;
+    }
     // HCS covers format..control
     const hcs = b[i] | (b[i + 1] << 8);
     const hcrc = crc16x25(b, 1, i);
     if (i + 2 > length - 1 || hcs !== hcrc) {
       this.report('checksum', this.base + i, `HDLC HCS is 0x${hcs.toString(16).toUpperCase()}, the header gives 0x${hcrc.toString(16).toUpperCase()}`);
+      this.quiet(this.base + total);
+      this.dropPartial();
       return consumed;
     }
+    this.goodFrame(total);
+    this.quiet(this.base + total);
     this.info(i + 2, length - 1, (b[1] & HDLC_SEGMENTED) !== 0);
     return consumed;
   }
@@ -118,9 +129,16 @@ export class HdlcLink extends FrameScanner {
     }
   }
 
+  /** A damaged segment breaks a segmented push: joining the rest would splice a wrong APDU. */
+  private dropPartial(): void {
+    if (!this.continuing) return;
+    this.continuing = false;
+    this.assembler.reset();
+  }
+
   protected override onFinish(): void {
     if (this.continuing) {
-      this.report('truncated', this.assembler.streamOffset(this.assembler.length), 'the input ended inside a segmented HDLC frame');
+      this.report('truncated', this.base, 'the input ended inside a segmented HDLC push (its last segment is missing)');
       this.assembler.reset();
       this.continuing = false;
     }

@@ -51,6 +51,7 @@ export class MbusLink extends FrameScanner {
     if (this.len < total) return NEED_MORE;
     if (b[total - 1] !== MBUS_STOP) {
       this.report('stop-byte', this.base + total - 1, `M-Bus frame of L=${l} should end in 0x16 but ends in 0x${hex2(b[total - 1])}`);
+      this.quiet(this.base + total);
       return SKIP;
     }
     let sum = 0;
@@ -60,7 +61,7 @@ export class MbusLink extends FrameScanner {
       this.quiet(this.base + total);
       return SKIP;
     }
-    this.sink.frame(this.buf, 0, total, this.base);
+    this.goodFrame(total);
     this.segment(6, 4 + l);
     return total;
   }
@@ -110,7 +111,7 @@ export class MbusLink extends FrameScanner {
 
   protected override onFinish(): void {
     if (!this.assembler.empty) {
-      this.report('truncated', this.assembler.streamOffset(this.assembler.length), `the input ended before the last segment of a push (segment ${this.nextSegment} missing)`);
+      this.report('truncated', this.base, `the input ended before the last segment of a push (segment ${this.nextSegment} missing)`);
       this.assembler.reset();
     }
   }

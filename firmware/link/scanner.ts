@@ -68,6 +68,12 @@ export abstract class FrameScanner {
     this.sink.error(decodeError(kind, offset, detail));
   }
 
+  /** A good frame of `length` bytes at buf[0]: garbage before it is reported first, in stream order. */
+  protected goodFrame(length: number): void {
+    this.flushGarbage();
+    this.sink.frame(this.buf, 0, length, this.base);
+  }
+
   /** Remember that bytes up to this stream offset belong to a frame already reported. */
   protected quiet(untilStreamOffset: number): void {
     if (untilStreamOffset > this.quietUntil) this.quietUntil = untilStreamOffset;
