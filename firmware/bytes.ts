@@ -3,15 +3,18 @@
  * device), no Uint8Array.fromHex (absent in XS 13).
  */
 
-const HEX = '0123456789ABCDEF';
+/** '00'..'FF' built once, so hex output concatenates table entries instead of making them */
+const HEX_BYTE: readonly string[] = /* @__PURE__ */ (() => {
+  const digits = '0123456789ABCDEF';
+  const t: string[] = [];
+  for (let i = 0; i < 256; i++) t.push(digits[i >> 4] + digits[i & 15]);
+  return Object.freeze(t);
+})();
 
 /** Uppercase hex of bytes[start, end). */
 export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    s += HEX[b >> 4] + HEX[b & 15];
-  }
+  for (let i = start; i < end; i++) s += HEX_BYTE[bytes[i]];
   return s;
 }
 
@@ -119,5 +122,5 @@ export function utf8String(bytes: Uint8Array, start: number, end: number): strin
 
 /** Two uppercase hex digits, for messages. */
 export function hex2(n: number): string {
-  return (n < 16 ? '0' : '') + n.toString(16).toUpperCase();
+  return HEX_BYTE[n & 0xff];
 }

@@ -85,6 +85,8 @@ export class MeterDecoder {
   private readonly aad = new Uint8Array(17);
   private readonly tag = new Uint8Array(GCM_TAG_LENGTH);
   private readonly len = { value: 0, next: 0 };
+  private readonly lastTitle = new Uint8Array(SYSTEM_TITLE_LENGTH);
+  private lastTitleText = '';
   private readonly onReading: (r: Reading) => void;
   private readonly onError: ((e: DecodeError) => void) | undefined;
   private readonly onFrame: DecoderOptions['onFrame'];
@@ -200,15 +202,14 @@ export class MeterDecoder {
     }
     const sc = h.securityControl;
     this.stats.lastSecurityControl = sc;
-    reading.meter.systemTitle = toHex(b, h.systemTitleAt, h.systemTitleAt + SYSTEM_TITLE_LENGTH);
+    reading.meter.systemTitle = this.systemTitle(b, h.systemTitleAt);
     reading.frameCounter = h.invocationCounter;
     reading.security.control = sc;
     const encrypted = (sc & SC_ENCRYPTION) !== 0;
     const hasTag = (sc & SC_AUTHENTICATION) !== 0;
     reading.security.encrypted = encrypted;
-    const describe = () => `system title ${reading.meter.systemTitle} (${printableTitle(b, h.systemTitleAt)}), frame counter ${h.invocationCounter}, security 0x${hex2(sc)}`;
     if (encrypted && this.encKey === null) {
-      this.error(decodeError('missing-key', src.streamOffset(start), `encrypted push from ${describe()}: no encryption key is configured`));
+      this.error(decodeError('missing-key', src.streamOffset(start), `encrypted push from ${this.describe(b)}: no encryption key is configured`));
       return;
     }
     const iv = this.iv;
@@ -233,12 +234,12 @@ export class MeterDecoder {
         aad.set(b.subarray(h.dataStart, h.dataEnd), 17);
         ok = this.encKey !== null && this.crypto.gcmDecryptInPlace(this.encKey, iv, b, h.dataStart, h.dataStart, aad, this.tag);
         if (this.encKey === null) {
-          this.error(decodeError('missing-key', src.streamOffset(start), `authenticated push from ${describe()}: the tag is keyed with the encryption key too, and none is configured`));
+          this.error(decodeError('missing-key', src.streamOffset(start), `authenticated push from ${this.describe(b)}: the tag is keyed with the encryption key too, and none is configured`));
           return;
         }
       }
       if (!ok) {
-        this.error(decodeError('tag-mismatch', src.streamOffset(h.tagStart), `the GCM tag of the push from ${describe()} does not verify: wrong encryption or authentication key, or corrupt data`));
+        this.error(decodeError('tag-mismatch', src.streamOffset(h.tagStart), `the GCM tag of the push from ${this.describe(b)} does not verify: wrong encryption or authentication key, or corrupt data`));
         return;
       }
       verified = true;
@@ -250,7 +251,7 @@ export class MeterDecoder {
     const first = b[h.dataStart];
     if (first !== TAG_DATA_NOTIFICATION && first !== DSMR_START) {
       if (encrypted && !verified) {
-        this.error(decodeError('wrong-key-or-corrupt', src.streamOffset(h.dataStart), `decrypting the push from ${describe()} gave no valid APDU (first byte 0x${hex2(first)}): wrong key or corrupt data`));
+        this.error(decodeError('wrong-key-or-corrupt', src.streamOffset(h.dataStart), `decrypting the push from ${this.describe(b)} gave no valid APDU (first byte 0x${hex2(first)}): wrong key or corrupt data`));
       } else this.error(decodeError('unknown-apdu', src.streamOffset(h.dataStart), `the ciphered APDU holds tag 0x${hex2(first)}, not a data-notification`));
       return;
     }
@@ -258,32 +259,51 @@ export class MeterDecoder {
     this.plain(src, h.dataStart, h.dataEnd, reading, encrypted && !verified);
   }
 
+  /** The system title as hex; a meter sends the same one every time, so the string is reused. */
+  private systemTitle(b: Uint8Array, at: number): string {
+    const last = this.lastTitle;
+    let same = this.lastTitleText !== '';
+    for (let i = 0; i < SYSTEM_TITLE_LENGTH && same; i++) same = last[i] === b[at + i];
+    if (!same) {
+      for (let i = 0; i < SYSTEM_TITLE_LENGTH; i++) last[i] = b[at + i];
+      this.lastTitleText = toHex(b, at, at + SYSTEM_TITLE_LENGTH);
+    }
+    return this.lastTitleText;
+  }
+
+  /** The ciphering header in messages: who sent it, which push, which security. */
+  private describe(b: Uint8Array): string {
+    const h = this.glo;
+    return `system title ${toHex(b, h.systemTitleAt, h.systemTitleAt + SYSTEM_TITLE_LENGTH)} (${printableTitle(b, h.systemTitleAt)}), frame counter ${h.invocationCounter}, security 0x${hex2(h.securityControl)}`;
+  }
+
+  /** After an unverified decryption, malformed content most likely means a wrong key. */
+  private failPlain(e: DecodeError, src: Assembler, unverifiedDecrypt: boolean): void {
+    if (unverifiedDecrypt) {
+      e.detail = `decrypted content is not valid (${e.kind}: ${e.detail}): wrong key or corrupt data`;
+      e.kind = 'wrong-key-or-corrupt';
+    }
+    e.offset = src.streamOffset(e.offset);
+    this.error(e);
+  }
+
   /** A data-notification or DSMR telegram in src.buffer[start, end). */
   private plain(src: Assembler, start: number, end: number, reading: Reading, unverifiedDecrypt: boolean): void {
     const b = src.buffer;
-    // after an unverified decryption, malformed content most likely means a wrong key
-    const fail = (e: DecodeError): void => {
-      if (unverifiedDecrypt) {
-        e.detail = `decrypted content is not valid (${e.kind}: ${e.detail}): wrong key or corrupt data`;
-        e.kind = 'wrong-key-or-corrupt';
-      }
-      e.offset = src.streamOffset(e.offset);
-      this.error(e);
-    };
     if (b[start] === DSMR_START) {
       const e = parseDsmr(b, start, end, reading);
-      if (e) return fail(e);
+      if (e) return this.failPlain(e, src, unverifiedDecrypt);
       return this.emit(reading);
     }
     const n = this.notification;
     let e = parseDataNotification(b, start, end, n);
-    if (e) return fail(e);
+    if (e) return this.failPlain(e, src, unverifiedDecrypt);
     const bodyEnd = decodeData(b, n.bodyStart, end, this.table);
-    if (typeof bodyEnd !== 'number') return fail(bodyEnd);
-    if (bodyEnd !== end) return fail(decodeError('axdr', bodyEnd, `${end - bodyEnd} bytes follow the notification body`));
+    if (typeof bodyEnd !== 'number') return this.failPlain(bodyEnd, src, unverifiedDecrypt);
+    if (bodyEnd !== end) return this.failPlain(decodeError('axdr', bodyEnd, `${end - bodyEnd} bytes follow the notification body`), src, unverifiedDecrypt);
     if (n.dateTimeAt >= 0) reading.timestamp = dateTimeString(b, n.dateTimeAt);
     e = mapNotification(this.table, b, reading, this.mapScratch, n.bodyStart);
-    if (e) return fail(e);
+    if (e) return this.failPlain(e, src, unverifiedDecrypt);
     this.emit(reading);
   }
 

@@ -35,8 +35,15 @@ import { defaultUnit, looksLikeObis, obisKey, unitName } from './obis.js';
 
 // ---- date-time (IEC 62056-6-2 4.1.6.1): yyyy mm dd dow hh mm ss hs deviation(int16) status ----
 
+/** '00'..'99' built once: timestamps are made on every push */
+const PAD2: readonly string[] = /* @__PURE__ */ (() => {
+  const t: string[] = [];
+  for (let i = 0; i < 100; i++) t.push(i < 10 ? '0' + i : '' + i);
+  return Object.freeze(t);
+})();
+
 function pad2(n: number): string {
-  return n < 10 ? '0' + n : '' + n;
+  return n < 100 ? PAD2[n] : '' + n;
 }
 
 export function isPlausibleDateTime(b: Uint8Array, p: number): boolean {
@@ -109,17 +116,26 @@ const LIST_ID = /^[A-Za-z][A-Za-z0-9]*_V\d+$/;
 /** Collects values of one notification into a Reading. */
 class Mapper {
   mapped = 0;
-  constructor(
-    private readonly t: AxdrTable,
-    private readonly b: Uint8Array,
-    private readonly r: Reading,
-  ) {}
+  private t!: AxdrTable;
+  private b!: Uint8Array;
+  private r!: Reading;
+
+  constructor(private readonly keys: ObisKeyCache) {}
+
+  /** One Mapper per decoder, reset for every notification. */
+  reset(t: AxdrTable, b: Uint8Array, r: Reading): this {
+    this.t = t;
+    this.b = b;
+    this.r = r;
+    this.mapped = 0;
+    return this;
+  }
 
   /** Node v, named by the OBIS code in code[at, at + 6). */
   put(code: Uint8Array, at: number, v: number, scaler: number, unit: number): void {
     const t = this.t;
     const b = this.b;
-    const key = obisKey(code, at);
+    const key = this.keys.key(code, at);
     const tag = t.tag[v];
     const a = code[at];
     const group = code[at + 1];
@@ -127,10 +143,9 @@ class Mapper {
     const d = code[at + 3];
     const e = code[at + 4];
     if (isNumeric(tag)) {
-      const entry: { value: number; unit?: string } = { value: scaled(numberAt(b, tag, t.start[v]), scaler) };
+      const value = scaled(numberAt(b, tag, t.start[v]), scaler);
       const u = unit >= 0 ? unitName(unit) : defaultUnit(a, c, d);
-      if (u !== undefined) entry.unit = u;
-      this.r.values[key] = entry;
+      this.r.values[key] = u !== undefined ? { value, unit: u } : { value };
     } else if (a === 0 && c === 1 && d === 0 && isDateTimeNode(t, b, v)) {
       const s = dateTimeString(b, t.start[v]);
       if (s === null) return;
@@ -335,13 +350,35 @@ function applyDescriptors(m: Mapper, t: AxdrTable, b: Uint8Array): boolean {
 
 // ---- entry point ----
 
+/**
+ * OBIS key strings by code, so a meter's keys are built once, not on every push. Bounded: a
+ * stream of random codes cannot grow it past `limit`.
+ */
+export class ObisKeyCache {
+  private readonly map = new Map<number, string>();
+  constructor(private readonly limit = 256) {}
+
+  key(code: Uint8Array, at: number): string {
+    // 48 bits fit a double exactly
+    const n = ((code[at] * 256 + code[at + 1]) * 256 + code[at + 2]) * 16777216 + ((code[at + 3] << 16) | (code[at + 4] << 8) | code[at + 5]);
+    let s = this.map.get(n);
+    if (s === undefined) {
+      s = obisKey(code, at);
+      if (this.map.size >= this.limit) this.map.clear();
+      this.map.set(n, s);
+    }
+    return s;
+  }
+}
+
 export interface MapScratch {
   code: Uint8Array;
   layoutName: string | null;
+  mapper: Mapper;
 }
 
 export function newMapScratch(): MapScratch {
-  return { code: new Uint8Array(6), layoutName: null };
+  return { code: new Uint8Array(6), layoutName: null, mapper: new Mapper(new ObisKeyCache()) };
 }
 
 /**
@@ -349,7 +386,7 @@ export function newMapScratch(): MapScratch {
  * r.timestamp. `bodyOffset` is used for the error when nothing can be recognised.
  */
 export function mapNotification(t: AxdrTable, b: Uint8Array, r: Reading, scratch: MapScratch, bodyOffset: number): DecodeError | null {
-  const m = new Mapper(t, b, r);
+  const m = scratch.mapper.reset(t, b, r);
   scratch.layoutName = null;
   const flat = flatChildren(t);
   if (flat > 0) {

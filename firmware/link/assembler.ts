@@ -35,8 +35,11 @@ export class Assembler {
     this.apduStart[this.pieces] = this.length;
     this.streamStart[this.pieces] = streamOffset;
     this.pieces++;
-    this.buffer.set(src.subarray(start, end), this.length);
-    this.length += n;
+    // a plain loop: subarray() would allocate a view per piece
+    const dst = this.buffer;
+    let o = this.length;
+    for (let i = start; i < end; i++) dst[o++] = src[i];
+    this.length = o;
     return true;
   }
 

@@ -47,8 +47,10 @@ export abstract class FrameScanner {
     while (start < end) {
       const room = this.buf.length - this.len;
       const n = end - start < room ? end - start : room;
-      this.buf.set(bytes.subarray(start, start + n), this.len);
-      this.len += n;
+      const buf = this.buf;
+      let o = this.len;
+      for (let i = start; i < start + n; i++) buf[o++] = bytes[i];
+      this.len = o;
       start += n;
       this.scan(false);
     }

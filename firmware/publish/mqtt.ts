@@ -66,8 +66,13 @@ export class MqttPublisher implements Publisher {
     return `${this.config.baseTopic}/status`;
   }
 
+  /** With the Home Assistant preset the user's own messages are the state; else a separate topic. */
+  private get haPresetIsState(): boolean {
+    return this.config.preset === 'homeassistant' && this.config.mode === 'reading' && this.config.topicTemplate === '{{base_topic}}/state';
+  }
+
   get haStateTopic(): string {
-    return `${this.config.baseTopic}/homeassistant/state`;
+    return this.haPresetIsState ? `${this.config.baseTopic}/state` : `${this.config.baseTopic}/homeassistant/state`;
   }
 
   private onState(state: MqttState, detail?: string): void {
@@ -108,7 +113,7 @@ export class MqttPublisher implements Publisher {
         }
         this.discoveredFor = node;
       }
-      out.push({ topic: this.haStateTopic, payload: JSON.stringify(haState(d.reading)), retain: false });
+      if (!this.haPresetIsState) out.push({ topic: this.haStateTopic, payload: JSON.stringify(haState(d.reading)), retain: false });
     }
     return out;
   }

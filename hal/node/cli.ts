@@ -93,7 +93,11 @@ export function decodeCommand(args: string[], io: CliIo): number {
       io.stderr(`error: usage: the input is not hex: ${all.detail} (use --binary for raw bytes)`);
       return 2;
     }
-    if (all.length > 0 && all[0] !== 0x68 && all[0] !== 0x7e) {
+    if (all.length === 0) {
+      io.stderr('error: usage: no input bytes (give a file of hex, or - for standard input)');
+      return 2;
+    }
+    if (all[0] !== 0x68 && all[0] !== 0x7e) {
       let offset = 0;
       for (const line of text.split('\n')) {
         const bytes = parseHex(line);
