@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Builds the web UI into one self-contained, gzipped HTML page.
+//
+//   web-ui/src/main.ts ──rollup + @rollup/plugin-typescript (type-checked)──► one IIFE script
+//   web-ui/src/style.css ──strip comments and white space──► inline <style>
+//   web-ui/src/index.html ──strip comments, white space between lines──► + style + script
+//   ──► dist/web-ui/index.html, index.html.gz (zlib level 9), asset.json (base64 of the .gz)
+//
+// Fails (exit 1) on a type error or when the gzipped page is over 20 KB. No dependencies beyond
+// rollup, @rollup/plugin-typescript and typescript; no terser: the script loses its comments and
+// its indentation, and only when TypeScript's printer shows the same program before and after.
+//
+// Usage: node web-ui/build.mjs   (from any directory)
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gzipSync, constants } from 'node:zlib';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rollup } from 'rollup';
+import typescript from '@rollup/plugin-typescript';
+import ts from 'typescript';
+
+const LIMIT = 20 * 1024;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const src = join(here, 'src');
+const out = join(root, 'dist', 'web-ui');
+
+/** Bundles and type-checks the TypeScript; the compiler options live here, not in a tsconfig. */
+async function script() {
+  const warnings = [];
+  const bundle = await rollup({
+    input: join(src, 'main.ts'),
+    onwarn: (w) => warnings.push(w),
+    plugins: [
+      typescript({
+        tsconfig: false,
+        include: ['web-ui/src/**/*.ts', 'firmware/**/*.ts'],
+        noEmitOnError: true,
+        compilerOptions: {
+          target: 'ES2020',
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+          types: [],
+          strict: true,
+          noUnusedLocals: true,
+          noFallthroughCasesInSwitch: true,
+          isolatedModules: true,
+          skipLibCheck: true,
+          removeComments: true,
+          sourceMap: false,
+          declaration: false,
+        },
+      }),
+    ],
+  });
+  const { output } = await bundle.generate({ format: 'iife', compact: true, indent: false });
+  await bundle.close();
+  // type errors arrive as plugin warnings; noEmitOnError already stopped the emit, make it loud
+  const errors = warnings.filter((w) => w.plugin === 'typescript');
+  for (const w of warnings) console.error(`web-ui: ${w.plugin ? w.plugin + ': ' : ''}${w.message}`);
+  if (errors.length) throw new Error(`${errors.length} TypeScript problem(s)`);
+  return output[0].code.trim();
+}
+
+/**
+ * Indentation and blank lines out of the script. Safe only outside multi-line template literals
+ * and strings, so the result is checked: TypeScript parses and prints both versions and they must
+ * be the same program; otherwise the script is left as it was.
+ */
+export function stripIndent(js) {
+  const out = js.replace(/^[ \t]+|[ \t]+$/gm, '').replace(/\n{2,}/g, '\n');
+  const print = (code) => ts.createPrinter().printFile(ts.createSourceFile('ui.js', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS));
+  if (print(out) === print(js)) return out;
+  console.warn('web-ui: indentation kept: removing it would change the script');
+  return js;
+}
+
+/** Comments out, white space to single spaces, none around punctuation that allows it. */
+export function minifyCss(css) {
+  return css
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([{};,>])\s*/g, '$1')
+    .replace(/:\s+/g, ':')
+    .replace(/;}/g, '}')
+    .trim();
+}
+
+/**
+ * Comments out; white space that contains a line break between two tags is dropped (the source
+ * keeps inline text on one line, see index.html); other runs of white space become one space.
+ * <pre> and <textarea> in the source are empty, so nothing there is touched.
+ */
+export function minifyHtml(html) {
+  return html
+    .replace(/<!--(?!STYLE|SCRIPT)[\s\S]*?-->/g, '')
+    .replace(/>\s*\n\s*</g, '><')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
+}
+
+async function main() {
+  // the plugin resolves its patterns and the program from the working directory
+  process.chdir(root);
+  const js = stripIndent(await script());
+  const css = minifyCss(readFileSync(join(src, 'style.css'), 'utf8'));
+  let html = minifyHtml(readFileSync(join(src, 'index.html'), 'utf8'));
+  if (!html.includes('<!--STYLE-->') || !html.includes('<!--SCRIPT-->')) throw new Error('index.html lacks <!--STYLE--> or <!--SCRIPT-->');
+  // no "</script" or "<!--" inside the inline script or "</style" inside the style
+  const safeJs = js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+  if (/<\/style/i.test(css)) throw new Error('style.css contains </style');
+  // functions as replacements: a "$" in the code must not be read as a replacement pattern
+  html = html.replace('<!--STYLE-->', () => `<style>${css}</style>`).replace('<!--SCRIPT-->', () => `<script>${safeJs}</script>`);
+
+  const bytes = Buffer.from(html, 'utf8');
+  const gz = gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION });
+  const sha256 = createHash('sha256').update(gz).digest('hex');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'index.html'), bytes);
+  writeFileSync(join(out, 'index.html.gz'), gz);
+  writeFileSync(join(out, 'asset.json'), JSON.stringify({ gzipBase64: gz.toString('base64'), sha256, bytes: bytes.length, gzipBytes: gz.length }) + '\n');
+
+  const kb = (n) => (n / 1024).toFixed(1) + ' KB';
+  console.log(`web-ui: index.html ${kb(bytes.length)} (script ${kb(js.length)}, style ${kb(css.length)}), gzipped ${gz.length} bytes = ${kb(gz.length)} of ${kb(LIMIT)}`);
+  if (gz.length > LIMIT) {
+    console.error(`web-ui: FAIL: the gzipped page is ${gz.length} bytes, over the limit of ${LIMIT}`);
+    process.exit(1);
+  }
+}
+
+main().catch((e) => {
+  console.error('web-ui: build failed: ' + (e && e.message ? e.message : e));
+  process.exit(1);
+});
