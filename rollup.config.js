@@ -3,7 +3,7 @@
 // an ES version current TypeScript rejects, see shared research).
 import typescript from '@rollup/plugin-typescript';
 
-const ts = () => typescript({ tsconfig: './tsconfig.build.json', noEmitOnError: true });
+const ts = () => typescript({ tsconfig: "./tsconfig.build.json", noEmitOnError: true});
 
 export default [
   {
