@@ -47,6 +47,11 @@ export class ByteHistory {
     this.end += bytes.length;
   }
 
+  /** bytes pushed so far */
+  get total(): number {
+    return this.end;
+  }
+
   /** Hex of up to `radius` bytes either side of a stream offset; the byte itself in [brackets]. */
   context(offset: number, radius = 16): string | null {
     const n = this.buf.length;

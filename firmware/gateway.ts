@@ -82,6 +82,8 @@ export class Gateway {
   private publishers: Publisher[] = [];
   private readonly derived = new DerivedTracker();
   private readonly recent = new ByteHistory(2048);
+  /** bytes the history had seen when the current decoder started: decoder offsets start at 0 */
+  private decoderBase = 0;
   private readonly raw = new RawPushRing(8);
   private readonly errors: ErrorRecord[] = [];
   private readonly times: StageTimes = { byte: null, frame: null, apdu: null, decrypted: null, reading: null, error: null };
@@ -163,6 +165,7 @@ export class Gateway {
 
   private startDecoder(): void {
     const now = () => this.hal.clock.now();
+    this.decoderBase = this.recent.total;
     this.decoder = new MeterDecoder({
       crypto: this.hal.crypto,
       keys: this.keys(),
@@ -247,7 +250,7 @@ export class Gateway {
     this.times.error = now;
     if (!LINK_KINDS.has(e.kind)) this.times.apdu = now;
     if (e.kind !== 'garbage') this.raw.close(now, e.kind);
-    this.errors.push({ ...e, at: now, context: this.recent.context(e.offset) });
+    this.errors.push({ ...e, at: now, context: this.recent.context(this.decoderBase + e.offset) });
     if (this.errors.length > 10) this.errors.shift();
     this.hal.logger.log('warn', `decode: ${e.kind} at byte ${e.offset}: ${e.detail}`);
   }

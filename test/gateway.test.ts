@@ -79,6 +79,16 @@ describe('replaying real frames through the HTTP API', () => {
     const s = g.gateway.status();
     expect(s.pipeline.readings).toBe(0);
     expect(s.lastErrors[0].kind).toBe('wrong-key-or-corrupt');
+    // the bytes around the offset: the first ciphertext byte after DB 08 <title> 82 01 09 21 <counter>
+    expect(s.lastErrors[0].context).toMatch(/21 00 29 5B 9A \[EF\]/);
+    // a new key restarts the decoder; the bytes around later errors are still found
+    const errorsBefore = s.lastErrors.length;
+    const next = validateConfig({ meter: { key: '112233445566778899AABBCCDDEEFF00' } }, g.gateway.currentConfig);
+    if (!next.ok) throw new Error('config');
+    await g.gateway.applyConfig(next.config);
+    await until(() => g.gateway.status().pipeline.errors > 0 && g.gateway.status().lastErrors.length > Math.min(errorsBefore, 9));
+    const latest = g.gateway.status().lastErrors.at(-1)!;
+    expect(latest.context).toMatch(/21 00 29 5B 9A \[EF\]/);
     expect(s.verdict).toEqual({ level: 'error', message: expect.stringContaining('check the key') });
     const res = await fetch(`http://127.0.0.1:${g.port}/api/reading`);
     expect(res.status).toBe(404);

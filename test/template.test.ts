@@ -288,3 +288,18 @@ describe('render', () => {
     expect(render('{{b}}|{{o}}', big)).toBe('5|');
   });
 });
+
+describe('typos people make', () => {
+  it('a tag missing one closing brace is an error at that tag, not a strange name', () => {
+    const r = compileTemplate('{"power": {{power_import_w}, "meter": "{{meter_number}}"}', 'json');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toEqual({ message: 'tag {{power_import_w}, "meter": " is not closed with }} before the next {{', position: 10, line: 1, column: 11 });
+  });
+
+  it('a tag may not run over a line break', () => {
+    const r = compileTemplate('a {{x\n}}', 'none');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toBe('a tag must not span lines: is a }} missing?');
+    expect(compileTemplate('{{! a comment\nover two lines }}ok', 'none').ok).toBe(true);
+  });
+});

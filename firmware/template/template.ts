@@ -98,6 +98,10 @@ function locate(source: string, position: number): { line: number; column: numbe
   return { line, column: position - lineStart + 1 };
 }
 
+function sigil0(inner: string): string {
+  return inner.length > 0 ? inner.charAt(0) : '';
+}
+
 function errorAt(source: string, position: number, message: string): CompileResult {
   const at = locate(source, position);
   return { ok: false, error: { message, position, line: at.line, column: at.column } };
@@ -132,6 +136,10 @@ export function compileTemplate(source: string, escape: Escape): CompileResult {
       tagEnd = close + 3;
     }
     const inner = source.slice(innerStart, close);
+    // a '{{' before this tag's '}}' means the tag was never closed: '{{a}, {{b}}' is a typo
+    const reopened = sigil0(inner) === '!' ? -1 : inner.indexOf('{{');
+    if (reopened >= 0) return errorAt(source, tagStart, `tag ${source.slice(tagStart, innerStart + reopened)} is not closed with }} before the next {{`);
+    if (/[\r\n]/.test(inner) && sigil0(inner) !== '!') return errorAt(source, tagStart, 'a tag must not span lines: is a }} missing?');
     const sigil = triple ? '{' : inner.length > 0 ? inner.charAt(0) : '';
     let kind: number;
     let nameText: string;
