@@ -174,7 +174,7 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
     await byTest(page, 'import-file').setInputFiles(file);
     await byTest(page, 'import-config').click();
     await poll(() => byTest(page, 'msg-backup').textContent()).toMatch(/import|saved/i);
-    const now = await page.evaluate(async () => (await (await fetch('/api/config')).json()).mqtt.baseTopic);
+    const now = await page.evaluate(async () => ((await (await fetch('/api/config')).json()) as { mqtt: { baseTopic: string } }).mqtt.baseTopic);
     expect(now).toBe('e2e');
     // the key survived the import of a file without secrets
     expect(JSON.parse(readFileSync(join(dir, 'config'), 'utf8')).meter.key).toBe(DEMO_KEY);
