@@ -6,7 +6,8 @@
  */
 import type { Clock, HttpHandler, HttpServerRequest, HttpServerResponse } from '../hal/hal.js';
 import { Auth, SESSION_COOKIE } from './auth.js';
-import type { Config } from './config/types.js';
+import { CONFIG_VERSION, SECRET_FIELDS, type Config } from './config/types.js';
+import { migrateConfig } from './config/migrate.js';
 import { configForExport, redactConfig, validateConfig } from './config/validate.js';
 import { defaultConfig } from './config/defaults.js';
 import { checkTemplates, type Gateway } from './gateway.js';
@@ -151,7 +152,20 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
     '/api/config/import': {
       POST: async (req) => {
         const b = jsonBody(req);
-        return b.ok ? applyInput(b.value, g.currentConfig) : b.response;
+        if (!b.ok) return b.response;
+        let input = b.value;
+        const version = input.version;
+        if (typeof version === 'number' && version < CONFIG_VERSION) {
+          // a backup from an older firmware: migrate it first; secrets it does not carry stay as they are
+          const m = migrateConfig(input);
+          const migrated = JSON.parse(JSON.stringify(m.config)) as Record<string, Record<string, unknown>>;
+          for (const path of SECRET_FIELDS) {
+            const [section, field] = path.split('.');
+            if (migrated[section] && migrated[section][field] === '') delete migrated[section][field];
+          }
+          input = migrated;
+        }
+        return applyInput(input, g.currentConfig);
       },
     },
     '/api/presets': { GET: () => json(200, PRESETS) },

@@ -157,3 +157,40 @@ describe('password', () => {
     expect((await fetch(base + '/metrics')).status).toBe(401);
   });
 });
+
+describe('device', () => {
+  const auth = { authorization: 'Basic ' + Buffer.from('x:correct horse').toString('base64') };
+
+  it('imports a backup of the pre-release format (version 0), keeping the saved secrets', async () => {
+    const r = await send('/api/config/import', 'POST', { version: 0, mqttHost: 'broker.lan', mqttPort: 1884, mqttUser: 'meter', topic: 'legacy/meter' }, auth);
+    expect(r.status).toBe(200);
+    const c = await body(fetch(base + '/api/config', { headers: auth }));
+    expect(c.mqtt).toMatchObject({ enabled: true, host: 'broker.lan', port: 1884, username: 'meter', baseTopic: 'legacy/meter' });
+    expect(c.mqtt.password.set).toBe(true); // the saved MQTT password stays
+    expect(c.web.password.set).toBe(true); // not wiped by the old file
+    expect(c.meter.key.set).toBe(true);
+  });
+
+  it('restarts the pipeline on request and keeps decoding', async () => {
+    const before = g.gateway.status().pipeline.readings;
+    const r = await send('/api/restart', 'POST', {}, auth);
+    expect(r.status).toBe(202);
+    await sleep(400);
+    // a new decoder counts from zero after the restart, and readings arrive again
+    for (let i = 0; i < 50 && g.gateway.status().pipeline.readings === 0; i++) await sleep(20);
+    expect(g.gateway.status().pipeline.readings).toBeGreaterThan(0);
+    expect(g.gateway.status().pipeline.readings).toBeLessThan(before + 10);
+  });
+
+  it('factory reset needs the typed confirmation, then returns every setting to its default', async () => {
+    expect((await send('/api/factory-reset', 'POST', {}, auth)).status).toBe(400);
+    const r = await send('/api/factory-reset', 'POST', { confirm: 'RESET' }, auth);
+    expect(r.status).toBe(202);
+    const session = await body(fetch(base + '/api/session'));
+    expect(session).toEqual({ passwordSet: false, authenticated: true });
+    const c = await body(fetch(base + '/api/config'));
+    expect(c.meter.key.set).toBe(false);
+    expect(c.mqtt.enabled).toBe(false);
+    expect(JSON.parse(readFileSync(join(dir, 'config'), 'utf8')).mqtt.baseTopic).toBe('meterbridge');
+  });
+});
