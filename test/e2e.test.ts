@@ -103,7 +103,7 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
     expect(await result.textContent()).toContain('1KFM0200204035');
     await shot(page, 'meter-test-key');
     await byTest(page, 'save-meter').click();
-    await poll(() => byTest(page, 'secret-meter.key').textContent()).toMatch(/set/i);
+    await poll(() => byTest(page, 'secret-meter.key').textContent()).toMatch(/fingerprint/i); // 'set (fingerprint …)', not 'not set'
     const stored = JSON.parse(readFileSync(join(dir, 'config'), 'utf8'));
     expect(stored.meter.key).toBe(DEMO_KEY);
     // a wrong key says why it failed, and nothing is saved
