@@ -8,7 +8,7 @@ import type { HttpPushConfig } from '../config/types.js';
 import { Outbox } from '../outbox.js';
 import { buildContext } from '../template/context.js';
 import type { Template } from '../template/template.js';
-import type { Delivery, Publisher, PublisherStatus } from './publisher.js';
+import { publisherStatus, type Delivery, type Publisher, type PublisherStatus } from './publisher.js';
 
 const BACKOFF_START_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
@@ -17,9 +17,9 @@ export class HttpPushPublisher implements Publisher {
   readonly name = 'http-push';
   private readonly outbox: Outbox<Delivery>;
   private sending = false;
-  private failures = 0;
-  private lastError: string | null = null;
-  private lastSuccessAt: number | null = null;
+  failures = 0;
+  lastError: string | null = null;
+  lastSuccessAt: number | null = null;
   private lastEnqueued = -Infinity;
   private backoff = BACKOFF_START_MS;
   private retry: TimerHandle | null = null;
@@ -90,18 +90,7 @@ export class HttpPushPublisher implements Publisher {
   }
 
   status(): PublisherStatus {
-    return {
-      name: this.name,
-      enabled: true,
-      state: this.lastError ? 'failing' : this.lastSuccessAt ? 'ok' : 'idle',
-      queued: this.outbox.size,
-      capacity: this.outbox.limit,
-      delivered: this.outbox.delivered,
-      dropped: this.outbox.dropped,
-      failures: this.failures,
-      lastError: this.lastError,
-      lastSuccessAt: this.lastSuccessAt,
-    };
+    return publisherStatus(this.name, this.lastError ? 'failing' : this.lastSuccessAt ? 'ok' : 'idle', this.outbox, this);
   }
 
   async stop(): Promise<void> {

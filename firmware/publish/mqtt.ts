@@ -10,7 +10,7 @@ import { Outbox } from '../outbox.js';
 import { buildContext, buildValueContext } from '../template/context.js';
 import type { Template } from '../template/template.js';
 import { discoveryMessages, haNodeId, haState } from './homeassistant.js';
-import type { Delivery, Publisher, PublisherStatus } from './publisher.js';
+import { publisherStatus, type Delivery, type Publisher, type PublisherStatus } from './publisher.js';
 
 export interface MqttMessage {
   topic: string;
@@ -30,9 +30,9 @@ export class MqttPublisher implements Publisher {
   /** messages of the head entry already acknowledged, so a retry sends none twice */
   private sentOfHead = 0;
   private headMessages: MqttMessage[] | null = null;
-  private failures = 0;
-  private lastError: string | null = null;
-  private lastSuccessAt: number | null = null;
+  failures = 0;
+  lastError: string | null = null;
+  lastSuccessAt: number | null = null;
   private discoveredFor = '';
   private retry: TimerHandle | null = null;
   private stopped = false;
@@ -161,18 +161,7 @@ export class MqttPublisher implements Publisher {
   }
 
   status(): PublisherStatus {
-    return {
-      name: this.name,
-      enabled: true,
-      state: this.client.state,
-      queued: this.outbox.size,
-      capacity: this.outbox.limit,
-      delivered: this.outbox.delivered,
-      dropped: this.outbox.dropped,
-      failures: this.failures,
-      lastError: this.lastError,
-      lastSuccessAt: this.lastSuccessAt,
-    };
+    return publisherStatus(this.name, this.client.state, this.outbox, this);
   }
 
   async stop(): Promise<void> {

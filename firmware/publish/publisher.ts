@@ -5,6 +5,7 @@
  */
 import type { Reading } from '../reading.js';
 import type { DerivedValues } from '../template/derived.js';
+import type { Outbox } from '../outbox.js';
 
 export interface Delivery {
   reading: Reading;
@@ -25,6 +26,27 @@ export interface PublisherStatus {
   failures: number;
   lastError: string | null;
   lastSuccessAt: number | null;
+}
+
+/** The status every publisher reports, from its outbox and its own bookkeeping. */
+export function publisherStatus(
+  name: string,
+  state: string,
+  outbox: Outbox<Delivery>,
+  own: { failures: number; lastError: string | null; lastSuccessAt: number | null },
+): PublisherStatus {
+  return {
+    name,
+    enabled: true,
+    state,
+    queued: outbox.size,
+    capacity: outbox.limit,
+    delivered: outbox.delivered,
+    dropped: outbox.dropped,
+    failures: own.failures,
+    lastError: own.lastError,
+    lastSuccessAt: own.lastSuccessAt,
+  };
 }
 
 export interface Publisher {
