@@ -1,0 +1,92 @@
+// `meterbridge decode` as a person runs it: the real bin script, stdin or a file, exit codes.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vector, wire } from './helpers.js';
+
+const BIN = join(process.cwd(), 'bin', 'meterbridge.mjs');
+const built = existsSync(join(process.cwd(), 'dist', 'node', 'cli.js'));
+
+function run(args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim().split('\n').filter(Boolean), err: r.stderr.trim().split('\n').filter(Boolean) };
+}
+
+describe.skipIf(!built)('meterbridge decode', () => {
+  const noe = vector('at-netznoe-kaifa-official');
+
+  it('prints one Reading per push as a JSON line, from stdin, key with spaces and lower case', () => {
+    const hexText = noe.frames_hex.join('\n') + '\n' + noe.frames_hex.join(' ');
+    const r = run(['decode', '--key', '36 c6 66 39 e4 8a 8c a4 d6 bc 8b 28 2a 79 3b bb', '-'], hexText);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(2);
+    const reading = JSON.parse(r.out[0]);
+    expect(reading.values['1-0:32.7.0']).toEqual({ value: 233.7, unit: 'V' });
+    expect(reading.meter.number).toBe('181220000009');
+  });
+
+  it('reads raw bytes from a file with --binary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meterbridge-cli-'));
+    try {
+      const file = join(dir, 'push.bin');
+      writeFileSync(file, wire(noe));
+      const r = run(['decode', '--binary', '--key', noe.key!, file]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out[0]).frameCounter).toBe(0x23);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('errors go to stderr as "error: <kind> at byte <offset>: <detail>" with exit code 1', () => {
+    const bad = wire(noe).slice();
+    bad[254] ^= 0x01; // the checksum of the first frame
+    const good = Buffer.from(wire(noe)).toString('hex');
+    const r = run(['decode', '--key', noe.key!], Buffer.from(bad).toString('hex') + good);
+    expect(r.code).toBe(1);
+    expect(r.err[0]).toMatch(/^error: checksum at byte 254: M-Bus checksum is 0x[0-9A-F]{2}, the frame sums to 0x[0-9A-F]{2}$/);
+    expect(r.out).toHaveLength(1); // the good push after it still decodes
+  });
+
+  it('a wrong key, a missing key and an authenticated push', () => {
+    expect(run(['decode', '--key', '00112233445566778899AABBCCDDEEF0', '-'], noe.frames_hex.join('')).err[0]).toMatch(/^error: wrong-key-or-corrupt at byte \d+: /);
+    expect(run(['decode', '-'], noe.frames_hex.join('')).err[0]).toBe(
+      'error: missing-key at byte 9: encrypted push from system title 4B464D6750000009 (KFM), frame counter 35, security 0x20: no encryption key is configured',
+    );
+    const k = vector('dk-kamstrup-omnipower-authenc');
+    const ok = run(['decode', '--key', k.key!, '--auth-key', k.auth_key!, '-'], k.frames_hex.join(''));
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out[0]).security.tag).toBe('verified');
+  });
+
+  it('bare APDUs one per line, offsets counted over the whole input', () => {
+    const a = vector('at-vorarlberg-kaifa-plaintext-fixture').frames_hex[0];
+    const b = vector('at-sagemcom-t210d-plaintext-fixture').frames_hex[0];
+    const r = run(['decode', '-'], `${a}\n${b}\nC4\n`);
+    expect(r.out).toHaveLength(2);
+    expect(r.err).toEqual([`error: unknown-apdu at byte ${(a.length + b.length) / 2}: APDU tag 0xC4 is not a data-notification (0x0F), general-glo-ciphering (0xDB) or general-block-transfer (0xE0)`]);
+  });
+
+  it('usage errors exit 2 and say what is wrong', () => {
+    const odd = run(['decode', '--key', '36C6', '-'], '68');
+    expect(odd.code).toBe(2);
+    expect(odd.err[0]).toBe('error: usage: encryption key: a key has 32 hex digits (16 bytes); this one has 4');
+    const notHex = run(['decode', '-'], 'hello');
+    expect(notHex.code).toBe(2);
+    expect(notHex.err[0]).toMatch(/^error: usage: the input is not hex: character "h" at position 0 is not hex/);
+    expect(run(['decode', '-'], '').code).toBe(2);
+    expect(run(['frobnicate']).code).toBe(2);
+  });
+
+  it('simulate prints pushes that decode', () => {
+    const sim = run(['simulate', '2']);
+    expect(sim.code).toBe(0);
+    expect(sim.out).toHaveLength(2);
+    const r = run(['decode', '--key', '000102030405060708090A0B0C0D0E0F', '-'], sim.out.join('\n'));
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(2);
+  });
+});
