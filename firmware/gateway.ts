@@ -22,6 +22,8 @@ import { buildContext } from './template/context.js';
 import { electricityValue } from './publish/homeassistant.js';
 
 const LINK_KINDS = new Set(['checksum', 'length', 'stop-byte', 'garbage', 'overflow']);
+const DERIVED_STATE = 'derived';
+const DERIVED_SAVE_MS = 5 * 60_000;
 
 export interface GatewayStatus {
   version: string;
@@ -80,7 +82,9 @@ export class Gateway {
   private sourceError: string | null = null;
   private decoder!: MeterDecoder;
   private publishers: Publisher[] = [];
-  private readonly derived = new DerivedTracker();
+  /** day/month baselines survive a restart: saved every few minutes, not per push (flash wear) */
+  private derived: DerivedTracker;
+  private derivedSavedAt = -Infinity;
   private readonly recent = new ByteHistory(2048);
   /** bytes the history had seen when the current decoder started: decoder offsets start at 0 */
   private decoderBase = 0;
@@ -106,6 +110,24 @@ export class Gateway {
     this.startedAt = hal.clock.now();
     this.startedMono = hal.clock.monotonic();
     this.metrics = compiled(config.http.metricsTemplate || presetById('prometheus')!.payloadTemplate, 'none');
+    let saved: unknown = null;
+    try {
+      saved = JSON.parse(hal.storage.read(DERIVED_STATE) ?? 'null');
+    } catch {
+      saved = null; // a damaged file only costs today's baseline
+    }
+    this.derived = DerivedTracker.fromJSON(saved);
+  }
+
+  private saveDerived(force: boolean): void {
+    const now = this.hal.clock.monotonic();
+    if (!force && now - this.derivedSavedAt < DERIVED_SAVE_MS) return;
+    this.derivedSavedAt = now;
+    try {
+      this.hal.storage.write(DERIVED_STATE, JSON.stringify(this.derived.toJSON()));
+    } catch (e) {
+      this.hal.logger.log('warn', `cannot save the day and month baselines: ${(e as Error).message}`);
+    }
   }
 
   get currentConfig(): Config {
@@ -127,6 +149,7 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    if (this.lastReadingValue) this.saveDerived(true);
     this.source?.stop();
     this.source = null;
     this.decoder?.finish();
@@ -240,6 +263,7 @@ export class Gateway {
     this.recordPower(r, now);
     const derived = this.derived.update(r);
     this.lastDerived = derived;
+    this.saveDerived(false);
     const mono = this.hal.clock.monotonic();
     for (const p of this.publishers) p.enqueue({ reading: r, derived, receivedMs: now }, mono);
     for (const l of this.readingListeners) l(r);

@@ -1,7 +1,7 @@
 // The host gateway end to end with real parts: a real mosquitto broker on loopback, a real HTTP
 // server for push, real captured frames replayed, and the built-in simulator.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,11 @@ import { startGateway, type RunningGateway } from '../hal/node/run.js';
 import { validateConfig } from '../firmware/config/validate.js';
 import type { Config } from '../firmware/config/types.js';
 import { startBroker, subscribe, sleep, type Broker } from './support/mosquitto.js';
-import { vector } from './helpers.js';
+import { vector, wire } from './helpers.js';
+import { DerivedTracker } from '../firmware/template/derived.js';
+import { decode } from '../firmware/decoder.js';
+import { encryptionKey } from '../firmware/keys.js';
+import { nodeCrypto } from '../hal/node/crypto.js';
 import type { Reading } from '../firmware/reading.js';
 import type { GatewayStatus } from '../firmware/gateway.js';
 
@@ -234,4 +238,28 @@ describe('HTTP push', () => {
     expect(p.failures).toBe(3);
     expect(p.dropped).toBe(0);
   }, 20000);
+});
+
+describe('derived values across a restart', () => {
+  it('loads the saved day baseline, so "energy today" survives a restart, and saves it on stop', async () => {
+    const v = vector('at-tinetz-kaifa-docexample'); // 9108 Wh at 2021-07-19T15:46:35
+    const dataDir = tempDir();
+    // the state a gateway saved earlier that day, when the counter stood at 9000 Wh
+    const before = new DerivedTracker();
+    const morning = decode(wire(v), { encryption: encryptionKey(v.key!) }, nodeCrypto).readings[0];
+    morning.timestamp = '2021-07-19T06:00:00+02:00';
+    morning.values['1-0:1.8.0'] = { value: 9000, unit: 'Wh' };
+    before.update(morning);
+    writeFileSync(join(dataDir, 'derived'), JSON.stringify(before.toJSON()));
+    const capture = join(dataDir, 'tinetz.hex');
+    writeFileSync(capture, v.frames_hex.join('') + '\n');
+    const c = config({ source: { type: 'replay', replay: { file: capture, intervalMs: 100 } }, meter: { key: v.key } });
+    const g = await startGateway({ config: c, dataDir, httpPort: 0, host: '127.0.0.1', log: () => {} });
+    await until(() => g.gateway.lastDerivedValues);
+    expect(g.gateway.lastDerivedValues!.energy_today_import_wh).toBe(108);
+    await g.stop();
+    const after = DerivedTracker.fromJSON(JSON.parse(readFileSync(join(dataDir, 'derived'), 'utf8')));
+    const noon = decode(wire(v), { encryption: encryptionKey(v.key!) }, nodeCrypto).readings[0];
+    expect(after.update(noon).energy_today_import_wh).toBe(108);
+  });
 });
