@@ -2,6 +2,7 @@
 // the Moddable SDK, which mcconfig takes as a plain .js module (its own TypeScript step targets
 // an ES version current TypeScript rejects, see shared research).
 import typescript from '@rollup/plugin-typescript';
+import device from './rollup.device.config.js';
 
 const ts = () => typescript({ tsconfig: "./tsconfig.build.json", noEmitOnError: true});
 
@@ -17,4 +18,5 @@ export default [
     output: { file: 'dist/moddable/core.js', format: 'es' },
     plugins: [ts()],
   },
+  device, // dist/moddable/main.js: the ESP32 firmware's main module
 ];

@@ -69,6 +69,8 @@ export interface ApiOptions {
   restart: () => void;
   /** the gzipped single-file UI, if the platform has it */
   ui?: { gzip: Uint8Array; etag: string } | null;
+  /** platform routes (OTA, network), under the same access and same-origin rules */
+  routes?: Routes;
 }
 
 const sleep = (clock: Clock, ms: number) => new Promise<void>((done) => (ms > 0 ? clock.setTimeout(done, ms) : done()));
@@ -95,6 +97,7 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
   };
 
   const routes: Routes = {
+    ...o.routes,
     '/api/session': { GET: (req) => json(200, { passwordSet: auth.passwordSet, authenticated: auth.check(req.headers) }) },
     '/api/login': {
       POST: async (req) => {
@@ -168,7 +171,8 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
         return applyInput(input, g.currentConfig);
       },
     },
-    '/api/presets': { GET: () => json(200, PRESETS) },
+    // copies: XS cannot JSON.stringify preloaded (frozen) objects
+    '/api/presets': { GET: () => json(200, PRESETS.map((p) => ({ ...p }))) },
     '/api/template/preview': {
       POST: (req) => {
         const b = jsonBody(req);

@@ -23,6 +23,8 @@ import { electricityValue } from './publish/homeassistant.js';
 
 const LINK_KINDS = new Set(['checksum', 'length', 'stop-byte', 'garbage', 'overflow']);
 const DERIVED_STATE = 'derived';
+const HISTORY_POINTS = 360;
+const HISTORY_STEP_MS = 10_000;
 const DERIVED_SAVE_MS = 5 * 60_000;
 
 export interface GatewayStatus {
@@ -97,8 +99,12 @@ export class Gateway {
   private readonly startedMono: number;
   private readonly readingListeners: ((r: Reading) => void)[] = [];
   private metrics: Template;
-  /** [wall ms, net power W] of the last hour, for the UI's chart */
-  private readonly powerHistory: [number, number][] = [];
+  /** net power of the last hour for the UI's chart: a fixed ring, one point per 10 s at most
+   *  (an array of pairs per push would cost the ESP32 tens of KB) */
+  private readonly historyTime = new Float64Array(HISTORY_POINTS);
+  private readonly historyPower = new Float64Array(HISTORY_POINTS);
+  private historyNext = 0;
+  private historyCount = 0;
 
   constructor(
     private readonly hal: Hal,
@@ -283,13 +289,23 @@ export class Gateway {
     const imp = electricityValue(r, '1.7.0');
     const exp = electricityValue(r, '2.7.0');
     if (imp === undefined && exp === undefined) return;
-    const h = this.powerHistory;
-    h.push([now, (imp ?? 0) - (exp ?? 0)]);
-    while (h.length > 0 && (h[0][0] < now - 3_600_000 || h.length > 1440)) h.shift();
+    const last = (this.historyNext + HISTORY_POINTS - 1) % HISTORY_POINTS;
+    if (this.historyCount > 0 && now - this.historyTime[last] < HISTORY_STEP_MS) return;
+    this.historyTime[this.historyNext] = now;
+    this.historyPower[this.historyNext] = (imp ?? 0) - (exp ?? 0);
+    this.historyNext = (this.historyNext + 1) % HISTORY_POINTS;
+    if (this.historyCount < HISTORY_POINTS) this.historyCount++;
   }
 
-  history(): readonly [number, number][] {
-    return this.powerHistory;
+  /** [wall ms, net power W] of the last hour, oldest first (built only when asked for). */
+  history(): [number, number][] {
+    const out: [number, number][] = [];
+    const since = this.hal.clock.now() - 3_600_000;
+    for (let k = 0; k < this.historyCount; k++) {
+      const i = (this.historyNext - this.historyCount + k + HISTORY_POINTS) % HISTORY_POINTS;
+      if (this.historyTime[i] >= since) out.push([this.historyTime[i], this.historyPower[i]]);
+    }
+    return out;
   }
 
   /** GET /metrics and previews: the metrics template rendered from the last Reading. */

@@ -16,7 +16,8 @@ import { nodeHttpServer } from './http-server.js';
 import { nodeCrypto } from './crypto.js';
 import { parseArgs, type CliIo } from './cli.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../../firmware/version.js';
+export { VERSION };
 
 /** The gzipped single-file UI written by web-ui/build.mjs, if it was built. */
 export function loadUiAsset(): { gzip: Uint8Array; etag: string } | null {
