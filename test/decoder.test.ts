@@ -190,3 +190,42 @@ function mutate(good: Uint8Array, random: () => number): Uint8Array {
   }
   return Uint8Array.from(bytes);
 }
+
+describe('authentication only (security 0x10): the plaintext travels in the clear under a tag', () => {
+  // built from a real plaintext: DB 08 <title> len 10 <IC> <plaintext> <tag over SC ‖ AK ‖ plaintext>
+  const plain = hex(vector('at-vorarlberg-kaifa-plaintext-fixture').plaintext_hex!);
+  const EK = hex('101112131415161718191A1B1C1D1E1F');
+  const AK = hex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
+  const title = hex('4B464D1020019F8B');
+  const ic = 0x01020304;
+  function push(): Uint8Array {
+    const iv = concat(title, Uint8Array.of(1, 2, 3, 4));
+    const aad = concat(Uint8Array.of(0x10), AK, plain);
+    const tag = new Uint8Array(12);
+    const key = softwareCrypto.importKey(EK);
+    softwareCrypto.gcmEncryptInPlace(key, iv, new Uint8Array(0), 0, 0, aad, tag);
+    const content = 5 + plain.length + 12;
+    return concat(Uint8Array.of(0xdb, 8), title, Uint8Array.of(0x82, content >> 8, content & 0xff, 0x10, ic >>> 24, (ic >>> 16) & 0xff, (ic >>> 8) & 0xff, ic & 0xff), plain, tag);
+  }
+
+  it('verifies the tag with both keys and decodes the clear data', () => {
+    const { readings, errors } = decode(push(), { encryption: encryptionKey(EK), authentication: authenticationKey(AK) }, softwareCrypto);
+    expect(errors).toEqual([]);
+    expect(readings[0].security).toEqual({ control: 0x10, encrypted: false, authenticated: true, tag: 'verified' });
+    expect(readings[0].values['1-0:52.7.0']).toEqual({ value: 232.5, unit: 'V' });
+    expect(readings[0].frameCounter).toBe(ic);
+  });
+
+  it('a changed byte of the clear data is caught by the tag', () => {
+    const p = push();
+    p[40] ^= 0x01;
+    const { readings, errors } = decode(p, { encryption: encryptionKey(EK), authentication: authenticationKey(AK) }, softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors.map((e) => e.kind)).toEqual(['tag-mismatch']);
+  });
+
+  it('without the authentication key the data is still read, and the Reading says the tag was not checked', () => {
+    const { readings } = decode(push(), {}, softwareCrypto);
+    expect(readings[0].security).toEqual({ control: 0x10, encrypted: false, authenticated: false, tag: 'unchecked' });
+  });
+});
