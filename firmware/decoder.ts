@@ -165,29 +165,21 @@ export class MeterDecoder {
   }
 
   private apdu(src: Assembler, start: number, end: number): void {
-    this.stats.apdus++;
     const b = src.buffer;
     const tag = b[start];
     if (tag === TAG_GBT) {
+      // a block is not an APDU yet: the joined APDU is counted when it is processed
       const r = this.gbt.push(src, start, end);
       if (r === true) {
         const out = this.gbt.out;
-        this.stats.apdus--; // the joined APDU is counted when it is processed
         this.apdu(out, 0, out.length);
         out.reset();
       } else if (r !== false) this.error(r);
-      else this.stats.apdus--;
       return;
     }
-    const reading = emptyReading();
-    if (tag === TAG_GLO_CIPHER || tag === TAG_DED_CIPHER) {
-      this.ciphered(src, start, end, reading);
-      return;
-    }
-    if (tag === TAG_DATA_NOTIFICATION || tag === DSMR_START) {
-      this.plain(src, start, end, reading, false);
-      return;
-    }
+    this.stats.apdus++;
+    if (tag === TAG_GLO_CIPHER || tag === TAG_DED_CIPHER) return this.ciphered(src, start, end, emptyReading());
+    if (tag === TAG_DATA_NOTIFICATION || tag === DSMR_START) return this.plain(src, start, end, emptyReading(), false);
     this.error(decodeError('unknown-apdu', src.streamOffset(start), `APDU tag 0x${hex2(tag)} is not a data-notification (0x0F), general-glo-ciphering (0xDB) or general-block-transfer (0xE0)`));
   }
 
