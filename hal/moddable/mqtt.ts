@@ -27,6 +27,7 @@
 import Client from 'mqtt';
 import Timer from 'timer';
 import type { Logger, MqttClient, MqttConnectOptions, MqttState } from '../hal.js';
+import { connackMessage } from '../../firmware/publish/mqtt-connack.js';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 const BACKOFF_INITIAL_MS = 1000;
@@ -48,23 +49,11 @@ export function backoffMs(failures: number): number {
   return Math.round(ceiling / 2 + (ceiling / 2) * Math.random());
 }
 
-/** §3.2.2.3 CONNACK return codes in words; the SDK reports "server rejected mqtt request with code N". */
+/** The SDK's failure texts in words; it reports a CONNACK refusal as "server rejected mqtt request with code N". */
 function describeFailure(raw: string, where: string, clientId: string, wasConnected: boolean): string {
   const m = /code (\d+)/.exec(raw);
   if (raw.startsWith('server rejected') && m) {
-    switch (Number(m[1])) {
-      case 1:
-        return 'the broker does not accept MQTT 3.1.1';
-      case 2:
-        return `the broker does not accept the client id "${clientId}", choose another`;
-      case 3:
-        return 'the broker is up but its MQTT service is not available, try again later';
-      case 4:
-      case 5:
-        return 'not authorised: check the MQTT user name and password';
-      default:
-        return `the broker refused the connection (CONNACK return code ${m[1]})`;
-    }
+    return connackMessage(Number(m[1]), clientId);
   }
   if (raw.startsWith('socket error')) {
     return wasConnected

@@ -22,6 +22,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { generate, parser as createParser, type Packet } from 'mqtt-packet';
 import type { Logger, MqttClient, MqttConnectOptions, MqttState } from '../hal.js';
+import { connackMessage } from '../../firmware/publish/mqtt-connack.js';
 
 /** Host-only extras for TLS; the HAL's options stay as they are. */
 export interface NodeMqttConnectOptions extends MqttConnectOptions {
@@ -60,24 +61,6 @@ const MAX_UNSENT_BYTES = 1024 * 1024;
 const MAX_INCOMING_BYTES = 64 * 1024;
 /** how long close() waits for the broker to close the socket after DISCONNECT */
 const CLOSE_TIMEOUT_MS = 2000;
-
-/** §3.2.2.3 CONNACK return codes, in words for a person */
-function connackMessage(code: number, clientId: string): string {
-  switch (code) {
-    case 1:
-      return 'unacceptable protocol version: the broker does not accept MQTT 3.1.1';
-    case 2:
-      return `identifier rejected: the broker does not accept the client id "${clientId}", choose another`;
-    case 3:
-      return 'server unavailable: the broker is up but its MQTT service is not available, try again later';
-    case 4:
-      return 'not authorised: bad user name or password, check the MQTT user name and password';
-    case 5:
-      return 'not authorised: check the MQTT user name and password';
-    default:
-      return `the broker refused the connection with CONNACK return code ${code}`;
-  }
-}
 
 /**
  * The wait before retry number `failures` (0 = the first retry after a success):
