@@ -72,12 +72,13 @@ export class MeterDecoder {
   private readonly crypto: Crypto;
   private encKey: CipherKey | null = null;
   private authKey: Uint8Array | null = null;
-  private readonly mbus: MbusLink | null;
-  private readonly hdlc: HdlcLink | null;
+  private mbus: MbusLink | null;
+  private hdlc: HdlcLink | null;
   private readonly raw: Assembler | null;
   private locked: 'mbus' | 'hdlc' | null = null;
-  private readonly gbt = new GbtJoiner(new Assembler(4096));
-  private readonly table = new AxdrTable(512);
+  private readonly gbt = new GbtJoiner(new Assembler(2048));
+  /** 256 nodes: the longest real list (Kamstrup, 36 values) needs about 140 */
+  private readonly table = new AxdrTable(256);
   private readonly glo = newGloHeader();
   private readonly notification = newNotificationHeader();
   private readonly mapScratch = newMapScratch();
@@ -144,6 +145,9 @@ export class MeterDecoder {
         if (this.locked === null) {
           this.locked = which;
           this.stats.framing = which;
+          // the other parser's buffers are not needed any more (KBs on the device)
+          if (which === 'mbus') this.hdlc = null;
+          else this.mbus = null;
         }
         this.stats.frames++;
         if (this.onFrame) this.onFrame(bytes, start, end);

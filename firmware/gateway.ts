@@ -23,8 +23,8 @@ import { electricityValue } from './publish/homeassistant.js';
 
 const LINK_KINDS = new Set(['checksum', 'length', 'stop-byte', 'garbage', 'overflow']);
 const DERIVED_STATE = 'derived';
-const HISTORY_POINTS = 360;
-const HISTORY_STEP_MS = 10_000;
+const HISTORY_POINTS = 240;
+const HISTORY_STEP_MS = 15_000;
 const DERIVED_SAVE_MS = 5 * 60_000;
 
 export interface GatewayStatus {
@@ -99,10 +99,10 @@ export class Gateway {
   private readonly startedMono: number;
   private readonly readingListeners: ((r: Reading) => void)[] = [];
   private metrics: Template;
-  /** net power of the last hour for the UI's chart: a fixed ring, one point per 10 s at most
+  /** net power of the last hour for the UI's chart: a fixed ring, one point per 15 s at most
    *  (an array of pairs per push would cost the ESP32 tens of KB) */
   private readonly historyTime = new Float64Array(HISTORY_POINTS);
-  private readonly historyPower = new Float64Array(HISTORY_POINTS);
+  private readonly historyPower = new Float32Array(HISTORY_POINTS);
   private historyNext = 0;
   private historyCount = 0;
 

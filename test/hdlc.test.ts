@@ -570,7 +570,7 @@ describe('bounded memory: 1 MB of random bytes mixed with real pushes', () => {
     const buf = inner.buf;
     const apduBuf = link.assembler.buffer;
     expect(buf.length).toBe(2064);
-    expect(apduBuf.length).toBe(4096);
+    expect(apduBuf.length).toBe(2048);
     let at = 0;
     expect(() => {
       while (at < stream.length) {
@@ -586,7 +586,7 @@ describe('bounded memory: 1 MB of random bytes mixed with real pushes', () => {
     expect(inner.buf).toBe(buf);
     expect(inner.buf.length).toBe(2064);
     expect(link.assembler.buffer).toBe(apduBuf);
-    expect(link.assembler.buffer.length).toBe(4096);
+    expect(link.assembler.buffer.length).toBe(2048);
 
     const whole = run(hdlc, [stream]);
     expect(whole.events.length).toBe(r.events.length);

@@ -42,7 +42,7 @@ export class HdlcLink extends FrameScanner {
   readonly assembler: Assembler;
   private continuing = false;
 
-  constructor(sink: LinkSink, apduCapacity = 4096) {
+  constructor(sink: LinkSink, apduCapacity = 2048) {
     super(FRAME_BUFFER, HDLC_FLAG, sink);
     this.assembler = new Assembler(apduCapacity);
   }

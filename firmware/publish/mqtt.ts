@@ -36,8 +36,6 @@ export class MqttPublisher implements Publisher {
   private discoveredFor = '';
   private retry: TimerHandle | null = null;
   private stopped = false;
-  /** end-to-end latency of the last deliveries (monotonic ms from arrival to acknowledgement) */
-  readonly latencies: number[] = [];
 
   constructor(
     private readonly config: MqttConfig,
@@ -139,9 +137,6 @@ export class MqttPublisher implements Publisher {
         this.headMessages = null;
         this.lastSuccessAt = this.clock.now();
         this.lastError = null;
-        const latency = this.clock.monotonic() - head.receivedAt;
-        this.latencies.push(latency);
-        if (this.latencies.length > 1000) this.latencies.shift();
       }
     } catch (e) {
       this.failures++;
