@@ -13,6 +13,9 @@ import { POSITIONAL_LAYOUTS, dateTimeString, isPlausibleDateTime, mapNotificatio
 import { emptyReading, type Reading } from '../firmware/reading.js';
 import type { DecodeError } from '../firmware/errors.js';
 import { hex, rng, vectors } from './helpers.js';
+import { AxdrWriter } from '../firmware/dlms/axdr-writer.js';
+import { decode } from '../firmware/decoder.js';
+import { softwareCrypto } from '../firmware/crypto/gcm.js';
 
 interface Mapped {
   r: Reading;
@@ -305,8 +308,13 @@ describe('family 2: Landis+Gyr descriptor lists (no real fixture: written by han
 });
 
 describe('family 3: positional lists, matched by type signature', () => {
-  it('the table holds the four known layouts in matching order', () => {
+  it('the table holds the known layouts in matching order', () => {
     expect(POSITIONAL_LAYOUTS.map((l) => [l.name, l.slots.length, l.slots.filter((s) => s.optional).length])).toEqual([
+      ['Kaifa list 1', 1, 0],
+      ['Kaifa list 2, one phase', 9, 0],
+      ['Kaifa list 2, three phases', 13, 0],
+      ['Kaifa list 3, one phase', 14, 0],
+      ['Kaifa list 3, three phases', 18, 0],
       ['Wiener Netze', 10, 0],
       ['E450 clock + 4 quadrants', 9, 0],
       ['Kärnten Netz / Wels', 12, 2],
@@ -519,5 +527,77 @@ describe('cheap fuzzing', () => {
     }
     expect(decoded).toBeGreaterThan(200);
     expect(mappedCount).toBeGreaterThan(10);
+  });
+});
+
+describe('Kaifa lists from Norway (KFM_001): positional, scaled as Kaifa documents them', () => {
+  // Built by hand from the KFM_001 list layout, with the values of a published MA304H3E sample;
+  // the notification header carries the date-time with an 0x09 tag, as these meters send it.
+  function notification(body: (w: AxdrWriter) => void): Uint8Array {
+    const buf = new Uint8Array(512);
+    const w = new AxdrWriter(buf);
+    w.byte(0x0f).byte(0x40).byte(0).byte(0).byte(0);
+    w.byte(0x09).byte(12).dateTimeBytes(2022, 11, 16, 3, 21, 0, 10, -32768, 0x80);
+    body(w);
+    return buf.slice(0, w.pos);
+  }
+  const head = (w: AxdrWriter) => w.text('KFM_001').text('6970631403757615').text('MA304H3E');
+  const power = (w: AxdrWriter) => w.uint32(3426).uint32(0).uint32(0).uint32(51);
+
+  it('list 1: the import power alone', () => {
+    const { readings, errors } = decode(notification((w) => w.structure(1).uint32(3423)), {}, softwareCrypto);
+    expect(errors).toEqual([]);
+    expect(readings[0].values).toEqual({ '1-0:1.7.0': { value: 3423, unit: 'W' } });
+    expect(readings[0].timestamp).toBe('2022-11-16T21:00:10');
+  });
+
+  it('list 2, three phases: mA and 0.1 V become A and V', () => {
+    const bytes = notification((w) => {
+      head(w.structure(13));
+      power(w);
+      w.uint32(10522).uint32(12276).uint32(4621).uint32(2325).uint32(0).uint32(2344);
+    });
+    const r = decode(bytes, {}, softwareCrypto).readings[0];
+    expect(r.meter.number).toBe('6970631403757615');
+    expect(r.values).toMatchObject({
+      '1-1:0.2.129': { value: 'KFM_001' },
+      '0-0:96.1.7': { value: 'MA304H3E' },
+      '1-0:1.7.0': { value: 3426, unit: 'W' },
+      '1-0:4.7.0': { value: 51, unit: 'var' },
+      '1-0:31.7.0': { value: 10.522, unit: 'A' },
+      '1-0:71.7.0': { value: 4.621, unit: 'A' },
+      '1-0:32.7.0': { value: 232.5, unit: 'V' },
+      '1-0:72.7.0': { value: 234.4, unit: 'V' },
+    });
+  });
+
+  it('list 3, three phases: the clock and the energy registers', () => {
+    const bytes = notification((w) => {
+      head(w.structure(18));
+      power(w);
+      w.uint32(10533).uint32(12269).uint32(4624).uint32(2325).uint32(0).uint32(2345);
+      w.byte(0x09).byte(12).dateTimeBytes(2022, 11, 16, 3, 21, 0, 10, -32768, 0x80);
+      w.uint32(82840532).uint32(0).uint32(35883243).uint32(2143101);
+    });
+    const r = decode(bytes, {}, softwareCrypto).readings[0];
+    expect(r.values).toMatchObject({
+      '0-0:1.0.0': { value: '2022-11-16T21:00:10' },
+      '1-0:1.8.0': { value: 82840532, unit: 'Wh' },
+      '1-0:3.8.0': { value: 35883243, unit: 'varh' },
+      '1-0:4.8.0': { value: 2143101, unit: 'varh' },
+    });
+  });
+
+  it('list 2 and 3, one phase', () => {
+    const l2 = decode(notification((w) => { head(w.structure(9)); power(w); w.uint32(1024).uint32(2391); }), {}, softwareCrypto).readings[0];
+    expect(l2.values['1-0:31.7.0']).toEqual({ value: 1.024, unit: 'A' });
+    expect(l2.values['1-0:51.7.0']).toBeUndefined();
+    const l3 = decode(notification((w) => {
+      head(w.structure(14)); power(w); w.uint32(1024).uint32(2391);
+      w.byte(0x09).byte(12).dateTimeBytes(2022, 11, 16, 3, 21, 0, 10, -32768, 0x80);
+      w.uint32(2102885).uint32(0).uint32(292).uint32(1365041);
+    }), {}, softwareCrypto).readings[0];
+    expect(l3.values['1-0:1.8.0']).toEqual({ value: 2102885, unit: 'Wh' });
+    expect(l3.values['1-0:32.7.0']).toEqual({ value: 239.1, unit: 'V' });
   });
 });

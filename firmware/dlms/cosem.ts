@@ -10,7 +10,8 @@
  *    is the meter number (or a list identifier such as `Kamstrup_V0001`).
  * 2. Landis+Gyr descriptor lists: an array of {class, obis, attribute} followed by the values.
  * 3. Positional lists with no OBIS codes at all (Siemens IM350 and L+G E450 at Wiener Netze,
- *    Kärnten Netz, Wels, Netz Burgenland), matched against known type signatures below.
+ *    Kärnten Netz, Wels, Netz Burgenland; Kaifa's KFM_001 lists 1-3 in Norway), matched against
+ *    known type signatures below.
  * Values without a scaler/unit structure are reported unscaled, with the unit the OBIS code
  * implies.
  */
@@ -111,7 +112,8 @@ function scaled(v: number, scaler: number): number {
   return scaler < 0 ? v / 10 ** -scaler : v * 10 ** scaler;
 }
 
-const LIST_ID = /^[A-Za-z][A-Za-z0-9]*_V\d+$/;
+/** list identifiers: AIDON_V0001, Kamstrup_V0001, KFM_001 */
+const LIST_ID = /^[A-Za-z][A-Za-z0-9]*_V?\d+$/;
 
 /** Collects values of one notification into a Reading. */
 class Mapper {
@@ -204,6 +206,8 @@ interface Slot {
   /** 6 OBIS bytes, or null for a position whose meaning is unknown (skipped) */
   obis: readonly number[] | null;
   optional?: boolean;
+  /** decimal scaler the layout's documentation gives (the list itself carries none) */
+  scaler?: number;
 }
 
 const o = (a: number, b: number, c: number, d: number, e: number): readonly number[] => Object.freeze([a, b, c, d, e, 255]);
@@ -213,6 +217,7 @@ const E = {
   u1: o(1, 0, 32, 7, 0), u2: o(1, 0, 52, 7, 0), u3: o(1, 0, 72, 7, 0),
   i1: o(1, 0, 31, 7, 0), i2: o(1, 0, 51, 7, 0), i3: o(1, 0, 71, 7, 0),
   number: o(0, 0, 96, 1, 0), clock: o(0, 0, 1, 0, 0),
+  listId: o(1, 1, 0, 2, 129), meterType: o(0, 0, 96, 1, 7),
 };
 const u32 = (obis: readonly number[]): Slot => ({ type: DT_UINT32, obis });
 const u16 = (obis: readonly number[] | null): Slot => ({ type: DT_UINT16, obis });
@@ -226,7 +231,22 @@ interface Layout {
   slots: readonly Slot[];
 }
 
+// Kaifa MA304/MA105 in Norway (list id "KFM_001"): P+ P- Q+ Q- W/var, currents in mA, voltages
+// in 0.1 V; list 3 adds the clock and the energy registers in Wh/varh (Kaifa's KFM_001 OBIS list)
+const KAIFA_HEAD: Slot[] = [{ type: ANY_TEXT, obis: E.listId }, { type: ANY_TEXT, obis: E.number }, { type: ANY_TEXT, obis: E.meterType }];
+const KAIFA_POWER: Slot[] = [u32(E.importW), u32(E.exportW), u32(E.importVar), u32(E.exportVar)];
+const mA = (obis: readonly number[]): Slot => ({ type: DT_UINT32, obis, scaler: -3 });
+const dV = (obis: readonly number[]): Slot => ({ type: DT_UINT32, obis, scaler: -1 });
+const KAIFA_ENERGY: Slot[] = [{ type: DATE_TIME, obis: E.clock }, u32(E.importWh), u32(E.exportWh), u32(E.importVarh), u32(E.exportVarh)];
+const KAIFA_1P: Slot[] = [...KAIFA_HEAD, ...KAIFA_POWER, mA(E.i1), dV(E.u1)];
+const KAIFA_3P: Slot[] = [...KAIFA_HEAD, ...KAIFA_POWER, mA(E.i1), mA(E.i2), mA(E.i3), dV(E.u1), dV(E.u2), dV(E.u3)];
+
 export const POSITIONAL_LAYOUTS: readonly Layout[] = Object.freeze([
+  { name: 'Kaifa list 1', slots: [u32(E.importW)] },
+  { name: 'Kaifa list 2, one phase', slots: KAIFA_1P },
+  { name: 'Kaifa list 2, three phases', slots: KAIFA_3P },
+  { name: 'Kaifa list 3, one phase', slots: [...KAIFA_1P, ...KAIFA_ENERGY] },
+  { name: 'Kaifa list 3, three phases', slots: [...KAIFA_3P, ...KAIFA_ENERGY] },
   // Siemens IM350 / L+G E450 at Wiener Netze: meter number, clock, +A -A +R -R +P -P +Q -Q
   { name: 'Wiener Netze', slots: [{ type: ANY_TEXT, obis: E.number }, { type: DATE_TIME, obis: E.clock }, ...FOUR_QUADRANT] },
   // L+G E450 with the same energy block but no meter number
@@ -292,7 +312,7 @@ function applyLayout(m: Mapper, t: AxdrTable, b: Uint8Array, layout: Layout, n: 
     else if (slot.type === DATE5) date = t.start[i];
     if (slot.obis === null) continue;
     for (let j = 0; j < 6; j++) scratch[j] = slot.obis[j];
-    m.put(scratch, 0, i, 0, -1);
+    m.put(scratch, 0, i, slot.scaler ?? 0, -1);
   }
   if (time >= 0 && date >= 0) {
     const s = dateAndTimeString(b, date, time);
