@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vector, wire } from './helpers.js';
+import { freePort } from './support/mosquitto.js';
 
 const BIN = join(process.cwd(), 'bin', 'meterbridge.mjs');
 const built = existsSync(join(process.cwd(), 'dist', 'node', 'cli.js'));
@@ -88,5 +89,67 @@ describe.skipIf(!built)('meterbridge decode', () => {
     const r = run(['decode', '--key', '000102030405060708090A0B0C0D0E0F', '-'], sim.out.join('\n'));
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(2);
+  });
+});
+
+describe.skipIf(!built)('meterbridge run', { timeout: 20_000 }, () => {
+  it('replays a capture with --replay, serves the API, logs without secrets, and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'meterbridge-run-'));
+    const v = vector('at-tinetz-kaifa-docexample');
+    const capture = join(dir, 'capture.hex');
+    writeFileSync(capture, v.frames_hex.join(' ') + '\n');
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ version: 1, meter: { key: v.key }, mqtt: { username: 'u', password: 'mqtt-secret-pw' }, log: { level: 'debug' } }));
+    const child = spawn(process.execPath, [BIN, 'run', '--config', config, '--data', dir, '--replay', capture, '--port', String(await freePort())], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (c) => (log += c));
+    try {
+      let port = 0;
+      for (let i = 0; i < 200 && !port; i++) {
+        port = Number(/web UI and API on http:\/\/[^:]+:(\d+)\//.exec(log)?.[1] ?? 0);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(port).toBeGreaterThan(0);
+      let reading: { meter: { number: string } } | null = null;
+      for (let i = 0; i < 100 && !reading; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/api/reading`);
+        if (res.status === 200) reading = (await res.json()) as { meter: { number: string } };
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(reading?.meter.number).toBe('1KFM0100000035');
+      expect(log).toContain('reading from replay of');
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(log).not.toContain(v.key!);
+    expect(log).not.toContain('mqtt-secret-pw');
+  });
+
+  it('a damaged stored configuration falls back to defaults and says so, it does not stop the gateway', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'meterbridge-run-'));
+    writeFileSync(join(dir, 'config'), '{"version": 1, "mqtt": {"port": ');
+    const child = spawn(process.execPath, [BIN, 'run', '--data', dir, '--port', String(await freePort())], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (c) => (log += c));
+    try {
+      let port = 0;
+      for (let i = 0; i < 200 && !port; i++) {
+        port = Number(/web UI and API on http:\/\/[^:]+:(\d+)\//.exec(log)?.[1] ?? 0);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(log).toMatch(/warning: .*(damaged|could not be read|defaults)/i);
+      const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { configWarnings: string[] };
+      expect(status.configWarnings.join(' ')).toMatch(/default/i);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
