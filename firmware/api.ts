@@ -243,6 +243,12 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
     try {
       const path = pathOf(req);
       const method = req.method === 'HEAD' ? 'GET' : req.method;
+      if ((path === '/' || path === '/index.html') && method === 'GET') {
+        if (!o.ui) return text(200, '<!doctype html><title>meterbridge</title><p>The web UI is not built. See <a href="/status">/status</a>.', 'text/html; charset=utf-8');
+        return { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', ETag: o.ui.etag, 'Cache-Control': 'no-cache' }, body: o.ui.gzip };
+      }
+      const route = routes[path];
+      if (!route) return json(404, { error: 'not found', path });
       if (method === 'POST' || method === 'PUT' || method === 'DELETE') {
         // cross-site request forgery: browsers send Origin on cross-site POSTs and cannot send
         // application/json cross-site without a preflight we never answer
@@ -254,12 +260,6 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
           return json(415, { error: 'Content-Type must be application/json' });
         }
       }
-      if ((path === '/' || path === '/index.html') && method === 'GET') {
-        if (!o.ui) return text(200, '<!doctype html><title>meterbridge</title><p>The web UI is not built. See <a href="/status">/status</a>.', 'text/html; charset=utf-8');
-        return { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', ETag: o.ui.etag, 'Cache-Control': 'no-cache' }, body: o.ui.gzip };
-      }
-      const route = routes[path];
-      if (!route) return json(404, { error: 'not found', path });
       if (!open.has(path) && !auth.check(req.headers)) {
         if (path === '/status' || path === '/metrics') return { status: 401, headers: { 'WWW-Authenticate': 'Basic realm="meterbridge"', 'Content-Type': 'text/plain' }, body: 'password required' };
         return json(401, { error: 'password required', detail: 'log in with the web password' });

@@ -1,7 +1,7 @@
 // The web UI in real headless Chromium against the real host gateway (simulator source) and a
 // real mosquitto broker. Screenshots of every page go to test-output/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -179,6 +179,17 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
     // the key survived the import of a file without secrets
     expect(JSON.parse(readFileSync(join(dir, 'config'), 'utf8')).meter.key).toBe(DEMO_KEY);
     await shot(page, 'device-after-import');
+  });
+
+  it('a firmware upload on the host gateway says where updates belong', async () => {
+    await byTest(page, 'nav-device').click();
+    await byTest(page, 'ota-upload').click();
+    await poll(() => byTest(page, 'msg-ota').textContent()).toContain('Choose the firmware file');
+    const file = join(dir, 'xs_esp32.bin');
+    writeFileSync(file, Buffer.from([0xe9, 0x03, 0x02, 0x20]));
+    await byTest(page, 'ota-file').setInputFiles(file);
+    await byTest(page, 'ota-upload').click();
+    await poll(() => byTest(page, 'msg-ota').textContent()).toContain('runs on a computer');
   });
 
   it('the diagnostics page shows the pipeline', async () => {

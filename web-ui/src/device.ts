@@ -81,6 +81,23 @@ export function initDevice(hooks: Hooks): void {
     else say(backup, errText(a), true);
   };
 
+  const ota = $('#msg-ota');
+  $('#ota-upload').onclick = async () => {
+    const file = input('ota-file').files?.[0];
+    if (!file) return say(ota, 'Choose the firmware file first.', true);
+    say(ota, `Uploading ${Math.round(file.size / 1024)} KB…`);
+    let r: Response;
+    try {
+      r = await fetch('/api/ota', { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: file, credentials: 'same-origin' });
+    } catch {
+      return say(ota, 'The upload broke off: check the connection and try again.', true);
+    }
+    if (r.status === 404) return say(ota, 'This gateway runs on a computer: update it there (git pull, npm install). Firmware files are for the ESP32.', true);
+    const data = await r.json().catch(() => null);
+    if (!r.ok) return say(ota, data?.detail ?? data?.error ?? `The device refused the file (HTTP ${r.status}).`, true);
+    say(ota, 'Uploaded. The device restarts into the new firmware and keeps it once it runs well.');
+  };
+
   const msg = $('#msg-device');
   $('#restart').onclick = async () => {
     const a = await call('/api/restart', 'POST');
