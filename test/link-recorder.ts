@@ -128,3 +128,39 @@ export function randomBytes(random: () => number, n: number, avoid?: number): Ui
   }
   return out;
 }
+
+/**
+ * Feeds a long noisy stream in random chunks and checks that no exception escapes, the expected
+ * APDUs come out in order, the noise is reported, and the link's fixed buffers are the same
+ * objects of the same sizes afterwards (memory bounded whatever the input).
+ */
+export function expectBoundedOverNoise(
+  link: Link & { assembler: Assembler },
+  r: Recorder,
+  stream: Uint8Array,
+  want: string[],
+  random: () => number,
+  sizes: { frame: number; apdu: number },
+): void {
+  const inner = link as unknown as { buf: Uint8Array };
+  const buf = inner.buf;
+  const apduBuf = link.assembler.buffer;
+  expect(buf.length).toBe(sizes.frame);
+  expect(apduBuf.length).toBe(sizes.apdu);
+  let at = 0;
+  expect(() => {
+    while (at < stream.length) {
+      const n = 1 + Math.floor(random() * 4096);
+      link.push(stream, at, Math.min(stream.length, at + n));
+      at += n;
+    }
+    link.finish();
+  }).not.toThrow();
+  expect(r.apdus.map((a) => a.hex)).toEqual(want);
+  expect(r.mapMismatches).toBe(0);
+  expect(r.errors.length).toBeGreaterThan(0); // the noise was noticed
+  expect(inner.buf).toBe(buf);
+  expect(inner.buf.length).toBe(sizes.frame);
+  expect(link.assembler.buffer).toBe(apduBuf);
+  expect(link.assembler.buffer.length).toBe(sizes.apdu);
+}
