@@ -70,10 +70,17 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startBroker(opts: { users?: Record<string, string>; tls?: BrokerTls; persistent?: boolean } = {}): Promise<Broker> {
-  const port = await freePort();
+  let port = await freePort();
   // persistent: sessions and queued QoS 1 messages survive stop()/restart() (saved on SIGTERM)
   const dbDir = opts.persistent ? mkdtempSync(join(tmpdir(), 'meterbridge-mosquitto-db-')) : null;
-  const tlsPort = opts.tls ? await freePort() : null;
+  /** a second free port, never the first one again */
+  const otherPort = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (p !== port) return p;
+    }
+  };
+  let tlsPort = opts.tls ? await otherPort() : null;
   let dir: string | null = null;
   let child: ChildProcess | null = null;
   let log = '';
@@ -157,7 +164,17 @@ export async function startBroker(opts: { users?: Record<string, string>; tls?: 
     removeDir();
   };
 
-  await start();
+  // a free port can be taken by a parallel test file between the probe and mosquitto's bind
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (e) {
+      if (attempt >= 5 || !/Address already in use/.test((e as Error).message)) throw e;
+      port = await freePort();
+      if (tlsPort !== null) tlsPort = await otherPort();
+    }
+  }
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
