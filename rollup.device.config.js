@@ -6,6 +6,7 @@
 //
 //   npx rollup -c rollup.device.config.js      → dist/moddable/main.js
 import typescript from '@rollup/plugin-typescript';
+import { preloadCheck } from './scripts/preload-check.mjs';
 
 /** Module specifiers provided by the Moddable SDK or by this firmware's native modules. */
 export const DEVICE_EXTERNALS = [
@@ -54,5 +55,6 @@ export default {
       sourceMap: false,
       include: ['firmware/**/*.ts', 'hal/hal.ts', 'hal/moddable/**/*.ts'],
     }),
+    preloadCheck(DEVICE_EXTERNALS),
   ],
 };

@@ -2,6 +2,7 @@
  * The gateway's configuration, one typed shape for both targets. Defaults, validation and
  * migration live beside this file; secrets (keys, passwords) are write-only towards the UI.
  */
+import { deepFreeze } from '../freeze.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -102,7 +103,7 @@ export interface Config {
 }
 
 /** Paths of the secret fields: never logged, never sent back to a browser. */
-export const SECRET_FIELDS = ['meter.key', 'meter.authKey', 'mqtt.password', 'web.password', 'wifi.password'] as const;
+export const SECRET_FIELDS = deepFreeze(['meter.key', 'meter.authKey', 'mqtt.password', 'web.password', 'wifi.password'] as const);
 
 export interface FieldError {
   /** dotted path, e.g. `mqtt.port` */

@@ -33,6 +33,7 @@ import { decodeError, type DecodeError } from '../errors.js';
 import type { Reading } from '../reading.js';
 import { isNumeric, numberAt, typeName, type AxdrTable } from './axdr.js';
 import { defaultUnit, looksLikeObis, obisKey, unitName } from './obis.js';
+import { deepFreeze } from '../freeze.js';
 
 // ---- date-time (IEC 62056-6-2 4.1.6.1): yyyy mm dd dow hh mm ss hs deviation(int16) status ----
 
@@ -113,7 +114,9 @@ function scaled(v: number, scaler: number): number {
 }
 
 /** list identifiers: AIDON_V0001, Kamstrup_V0001, KFM_001 */
-const LIST_ID = /^[A-Za-z][A-Za-z0-9]*_V?\d+$/;
+// Made on first use, never at module level: XS 8.2.3 crashes on exec() of a RegExp that the
+// preload put in flash (hal/moddable/README.md, "Preload rules").
+let listIdRe: RegExp | undefined;
 
 /** Collects values of one notification into a Reading. */
 class Mapper {
@@ -181,7 +184,7 @@ class Mapper {
       }
     } else if (isTextNode(t, b, i) && t.length[i] > 0) {
       const s = textOf(t, b, i);
-      if (LIST_ID.test(s)) {
+      if ((listIdRe ??= /^[A-Za-z][A-Za-z0-9]*_V?\d+$/).test(s)) {
         if (!this.r.values['1-1:0.2.129']) this.r.values['1-1:0.2.129'] = { value: s };
       } else if (this.r.meter.number === null) {
         this.r.meter.number = s;
@@ -241,7 +244,7 @@ const KAIFA_ENERGY: Slot[] = [{ type: DATE_TIME, obis: E.clock }, u32(E.importWh
 const KAIFA_1P: Slot[] = [...KAIFA_HEAD, ...KAIFA_POWER, mA(E.i1), dV(E.u1)];
 const KAIFA_3P: Slot[] = [...KAIFA_HEAD, ...KAIFA_POWER, mA(E.i1), mA(E.i2), mA(E.i3), dV(E.u1), dV(E.u2), dV(E.u3)];
 
-export const POSITIONAL_LAYOUTS: readonly Layout[] = Object.freeze([
+export const POSITIONAL_LAYOUTS: readonly Layout[] = deepFreeze([
   { name: 'Kaifa list 1', slots: [u32(E.importW)] },
   { name: 'Kaifa list 2, one phase', slots: KAIFA_1P },
   { name: 'Kaifa list 2, three phases', slots: KAIFA_3P },

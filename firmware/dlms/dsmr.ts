@@ -14,6 +14,7 @@
 import { asciiString, isPrintable } from '../bytes.js';
 import { decodeError, type DecodeError } from '../errors.js';
 import type { Reading } from '../reading.js';
+import { deepFreeze } from '../freeze.js';
 
 const CRC_ARC = /* @__PURE__ */ (() => {
   const t = new Uint16Array(256);
@@ -31,9 +32,11 @@ export function crc16arc(b: Uint8Array, start: number, end: number): number {
   return crc;
 }
 
-const LINE = /^(\d{1,3})-(\d{1,3}):(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\*(\d{1,3}))?((?:\([^()]*\))+)\s*$/;
-const NUMBER = /^[-+]?\d+(\.\d+)?$/;
-const KILO: Record<string, string> = { kWh: 'Wh', kW: 'W', kvarh: 'varh', kvar: 'var', kVAh: 'VAh', kVA: 'VA' };
+// Made on first use, never at module level: XS 8.2.3 crashes on exec() of a RegExp that the
+// preload put in flash (hal/moddable/README.md, "Preload rules").
+let lineRe: RegExp | undefined;
+let numberRe: RegExp | undefined;
+const KILO: Readonly<Record<string, string>> = deepFreeze({ kWh: 'Wh', kW: 'W', kvarh: 'varh', kvar: 'var', kVAh: 'VAh', kVA: 'VA' });
 
 function dsmrTime(s: string): string | null {
   const m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)([SW])?$/.exec(s);
@@ -83,7 +86,7 @@ export function parseDsmr(b: Uint8Array, start: number, end: number, r: Reading)
   const lines = text.split('\n');
   let count = 0;
   for (let k = 1; k < lines.length; k++) {
-    const m = LINE.exec(lines[k].replace(/\r$/, ''));
+    const m = (lineRe ??= /^(\d{1,3})-(\d{1,3}):(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\*(\d{1,3}))?((?:\([^()]*\))+)\s*$/).exec(lines[k].replace(/\r$/, ''));
     if (!m) continue;
     const f = m[6] === undefined ? 255 : Number(m[6]);
     const key = `${m[1]}-${m[2]}:${m[3]}.${m[4]}.${m[5]}${f === 255 ? '' : '*' + f}`;
@@ -94,7 +97,7 @@ export function parseDsmr(b: Uint8Array, start: number, end: number, r: Reading)
     const v = star >= 0 ? raw.slice(0, star) : raw;
     let unit = star >= 0 ? raw.slice(star + 1) : undefined;
     const identifier = (m[3] === '96' && m[4] === '1') || m[3] === '42'; // equipment ids and names are text, even all digits
-    if (NUMBER.test(v) && !identifier) {
+    if ((numberRe ??= /^[-+]?\d+(\.\d+)?$/).test(v) && !identifier) {
       let value = Number(v);
       if (unit !== undefined && KILO[unit] !== undefined) {
         value = Math.round(value * 1000 * 1000) / 1000;

@@ -6,6 +6,7 @@
  * the gateway's availability topic. Pure: builds topics and payloads, publishes nothing.
  */
 import type { Reading } from '../reading.js';
+import { deepFreeze } from '../freeze.js';
 
 interface SensorSpec {
   /** key in the state JSON and in the object id */
@@ -19,7 +20,7 @@ interface SensorSpec {
   precision?: number;
 }
 
-export const HA_SENSORS: readonly SensorSpec[] = Object.freeze([
+export const HA_SENSORS: readonly SensorSpec[] = deepFreeze([
   { key: 'energy_import_wh', cde: '1.8.0', name: 'Energy import', deviceClass: 'energy', stateClass: 'total_increasing', unit: 'Wh' },
   { key: 'energy_export_wh', cde: '2.8.0', name: 'Energy export', deviceClass: 'energy', stateClass: 'total_increasing', unit: 'Wh' },
   { key: 'energy_import_t1_wh', cde: '1.8.1', name: 'Energy import tariff 1', deviceClass: 'energy', stateClass: 'total_increasing', unit: 'Wh' },
@@ -61,9 +62,9 @@ export function haState(r: Reading): Record<string, number | string | null> {
   return s;
 }
 
-const MAKERS: Record<string, string> = {
+const MAKERS: Readonly<Record<string, string>> = deepFreeze({
   KFM: 'Kaifa', LGZ: 'Landis+Gyr', SMS: 'Siemens', ELS: 'Honeywell Elster', SAG: 'Sagemcom', KAM: 'Kamstrup', AID: 'Aidon', ISK: 'Iskraemeco',
-};
+});
 
 function manufacturer(r: Reading): string {
   const t = r.meter.systemTitle;

@@ -4,11 +4,13 @@
  * time without an offset stays local time of an unknown zone.
  */
 
-const ISO = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/;
+// Made on first use, never at module level: XS 8.2.3 crashes on exec() of a RegExp that the
+// preload put in flash (hal/moddable/README.md, "Preload rules").
+let isoRe: RegExp | undefined;
 
 function fields(iso: string | null): RegExpExecArray | null {
   if (typeof iso !== 'string') return null;
-  const m = ISO.exec(iso);
+  const m = (isoRe ??= /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/).exec(iso);
   if (!m) return null;
   const mo = +m[2];
   const d = +m[3];

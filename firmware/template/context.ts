@@ -27,6 +27,7 @@
 import type { Reading, Value } from '../reading.js';
 import { epochMs } from './clock.js';
 import type { DerivedValues } from './derived.js';
+import { deepFreeze } from '../freeze.js';
 
 export type TemplateContext = Record<string, unknown>;
 
@@ -34,7 +35,7 @@ export type TemplateContext = Record<string, unknown>;
 type AliasSpec = readonly [string, string, string | null, 'counter' | 'gauge'];
 
 /** The electricity aliases, in the order `fields` lists them. */
-export const ALIASES: readonly AliasSpec[] = /* @__PURE__ */ Object.freeze([
+export const ALIASES: readonly AliasSpec[] = /* @__PURE__ */ deepFreeze([
   ['energy_import_wh', '1.8.0', 'Wh', 'counter'],
   ['energy_export_wh', '2.8.0', 'Wh', 'counter'],
   ['energy_import_t1_wh', '1.8.1', 'Wh', 'counter'],
@@ -127,11 +128,13 @@ const EXTRA_NAMES: Readonly<Record<string, string>> = /* @__PURE__ */ Object.fre
   power_avg_last_15min_w: 'Average net power, last quarter hour',
 });
 
-const OBIS_KEY = /^(\d{1,3})-\d{1,3}:(\d{1,3}\.\d{1,3}\.\d{1,3})(\*\d{1,3})?$/;
+// Made on first use, never at module level: XS 8.2.3 crashes on exec() of a RegExp that the
+// preload put in flash (hal/moddable/README.md, "Preload rules").
+let obisKeyRe: RegExp | undefined;
 
 /** A short English label for an OBIS key (`1-0:1.8.0`), or the key itself when unknown. */
 export function obisName(obis: string): string {
-  const m = OBIS_KEY.exec(obis);
+  const m = (obisKeyRe ??= /^(\d{1,3})-\d{1,3}:(\d{1,3}\.\d{1,3}\.\d{1,3})(\*\d{1,3})?$/).exec(obis);
   if (!m || m[3] !== undefined) return obis; // *F: a billing period or profile, not the quantity
   return NAMES[m[1] + ':' + m[2]] ?? obis;
 }

@@ -22,6 +22,7 @@
 import type { Reading } from '../reading.js';
 import { epochMs, localMs } from './clock.js';
 import { electricityNumber, round3 } from './context.js';
+import { deepFreeze } from '../freeze.js';
 
 export interface DerivedValues {
   energy_today_import_wh: number | undefined;
@@ -40,12 +41,12 @@ const QUARTER_MS = 900000;
 export const MAX_GAP_MS = 300000;
 const STATE_VERSION = 1;
 
-const STATE_KEYS = [
+const STATE_KEYS = deepFreeze([
   'day', 'dayImport', 'dayExport', 'month', 'monthImport', 'monthExport',
   'quarter', 'qSum', 'qDur', 'lastEpoch', 'lastLocal', 'lastPower', 'lastAvg',
-] as const;
+] as const);
 /** keys that hold a counter index and must be whole numbers */
-const INTEGER_KEYS: readonly string[] = ['day', 'month', 'quarter'];
+const INTEGER_KEYS: readonly string[] = deepFreeze(['day', 'month', 'quarter']);
 
 function out(x: number): number | undefined {
   return isNaN(x) ? undefined : round3(x);

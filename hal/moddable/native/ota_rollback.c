@@ -9,6 +9,7 @@
  * The SDK's `ota` module has no call for this, hence this file (same include as ota.c).
  */
 
+#include "mc.defines.h"
 #include "xsmc.h"
 #include "xsHost.h"
 

@@ -32,6 +32,9 @@
  * research, ESPHome configurations reading these meters with parity NONE).
  */
 
+/* mc.defines.h first: it holds the manifest's "defines" as MODDEF_* macros, and on ESP32
+   neither xsmc.h nor xsHost.h includes it (the SDK's own pwm.c and modSPI.c include it too). */
+#include "mc.defines.h"
 #include "xsmc.h"
 #include "xsHost.h"
 
@@ -39,8 +42,10 @@
 #include "driver/uart.h"
 #include "hal/uart_hal.h"
 
+/* Every board setting comes from manifest.json (defines.meterbridge); none has a silent default,
+   so a platform block that forgets one fails to compile instead of driving the wrong pins. */
 #ifndef MODDEF_METERBRIDGE_UART_PORT
-	#define MODDEF_METERBRIDGE_UART_PORT (UART_NUM_MAX - 1)
+	#error "define meterbridge.uart.port in manifest.json"
 #endif
 #ifndef MODDEF_METERBRIDGE_UART_RX_PIN
 	#error "define meterbridge.uart.rx_pin in manifest.json"
@@ -49,10 +54,10 @@
 	#error "define meterbridge.uart.tx_pin in manifest.json"
 #endif
 #ifndef MODDEF_METERBRIDGE_UART_RX_THRESHOLD
-	#define MODDEF_METERBRIDGE_UART_RX_THRESHOLD (32)
+	#error "define meterbridge.uart.rx_threshold in manifest.json"
 #endif
 #ifndef MODDEF_METERBRIDGE_BUTTON_PIN
-	#define MODDEF_METERBRIDGE_BUTTON_PIN (0)
+	#error "define meterbridge.button.pin in manifest.json"
 #endif
 
 static portMUX_TYPE gMeterbridgeUartLock = portMUX_INITIALIZER_UNLOCKED;
