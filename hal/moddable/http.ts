@@ -28,6 +28,7 @@
  * only shows the start of an error body). http:// only: no TLS in this build.
  */
 import { Listener, Socket } from 'socket';
+import type { TcpStream } from 'socket';
 import { Request } from 'http';
 import Timer from 'timer';
 import type { HttpClient, HttpHandler, HttpRequestOptions, HttpResponseData, HttpServer, HttpServerRequest, HttpServerResponse, Logger } from '../hal.js';
@@ -114,7 +115,7 @@ class Connection {
 
   constructor(
     private readonly server: ModdableHttpServer,
-    private readonly socket: Socket,
+    private readonly socket: TcpStream,
   ) {
     socket.callback = (message, value) => this.event(message, value ?? 0);
     this.timer = Timer.set(() => this.timeout(), RECEIVE_MS);
@@ -410,9 +411,10 @@ export class ModdableHttpServer implements HttpServer {
   }
 
   private accept(listener: Listener): void {
-    let socket: Socket;
+    let socket: TcpStream;
     try {
-      socket = new Socket({ listener, noDelay: true });
+      // @moddable/typings 5.6.0 types this as its TCPSocket, which lacks read() and read(null)
+      socket = new Socket({ listener, noDelay: true }) as TcpStream;
     } catch (e) {
       this.log('warn', `http: cannot accept a connection: ${(e as Error).message}`);
       return;
@@ -493,12 +495,14 @@ export class ModdableHttpClient implements HttpClient {
             const n = Math.min(space, body.length - sent);
             const piece = body.subarray(sent, sent + n);
             sent += n;
-            return piece;
+            // http.js passes it to socket.write, which takes any view; 5.6.0 types only ArrayBuffer
+            return piece as unknown as ArrayBuffer;
           }
           case Request.status:
             status = typeof value === 'number' ? value : 0;
             return undefined;
           case Request.responseFragment: {
+            // 4 at run time (http.js); @moddable/typings 5.6.0 types it as 3 (headersComplete)
             // take what fits in KEEP_BYTES, skip the rest: http.js only moves on once it is read
             const room = KEEP_BYTES - keptLength;
             const available = r.read();

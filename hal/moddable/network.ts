@@ -23,7 +23,7 @@
  * doubling to 60 s. mDNS and SNTP start on every "gotIP".
  */
 import WiFi from 'wifi';
-import type { WiFiMessage } from 'wifi';
+import type { WiFiCallback } from 'wifi';
 import Net from 'net';
 import MDNS from 'mdns';
 import SNTP from 'sntp';
@@ -34,6 +34,8 @@ import Timer from 'timer';
 import type { HttpServerRequest, HttpServerResponse, Logger } from '../hal.js';
 import type { WifiConfig } from '../../firmware/config/types.js';
 import { applyCentralEuropeanTime } from './clock.js';
+
+type WiFiMessage = Parameters<WiFiCallback>[0];
 
 const LONG_PRESS_MS = 5000;
 const SETUP_WINDOW_MS = 15 * 60_000;

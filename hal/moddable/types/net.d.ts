@@ -2,6 +2,9 @@
  * `net` (modules/network/net/net.js; documentation/network/network.md § Net). `get` returns
  * undefined when the value is not available (no connection; IP or MAC in combined AP+station
  * mode without the interface argument).
+ *
+ * Replaces @moddable/typings 5.6.0's net.d.ts (not referenced): it lacks the interface argument
+ * and types every result as present.
  */
 declare module 'net' {
   type Interface = 'station' | 'ap';
