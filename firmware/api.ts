@@ -1,11 +1,17 @@
 /**
  * The HTTP API of web-ui/API.md, the same handler on both targets behind the HttpServer HAL.
- * Every request gets an explicit status: bad JSON 400, too large 413, unknown path 404, wrong
- * method 405, no access 401, cross-site 403; a handler error is a 500 with a sentence, never a
- * crash. The UI asset itself is given by the platform (`ui`), already gzipped.
+ * Every request gets an explicit status: bad JSON or a bad `%` escape 400, too large 413, unknown
+ * path 404, wrong method 405, no access 401, too many wrong passwords 429, cross-site or before
+ * the first password 403, a Host that is not this gateway 421; a handler error is a 500 with a
+ * sentence, never a crash. The UI asset itself is given by the platform (`ui`), already gzipped.
+ *
+ *   request ─► Host allowed (421) ─► UI │ route (404) ─► cross-site, Content-Type (403, 415)
+ *           ─► first run: only FIRST_RUN and the first password (403) ─► access (401, 429) ─► route
+ *
+ * The rules themselves (host names, Origin, guessing limits, sessions) are in auth.ts.
  */
 import type { Clock, HttpHandler, HttpServerRequest, HttpServerResponse } from '../hal/hal.js';
-import { Auth, SESSION_COOKIE } from './auth.js';
+import { Auth, MIN_PASSWORD_LENGTH, SESSION_COOKIE, hostAllowed, originAllowed, sessionCookie, splitAuthority, type Verdict } from './auth.js';
 import { CONFIG_VERSION, SECRET_FIELDS, type Config } from './config/types.js';
 import { migrateConfig } from './config/migrate.js';
 import { configForExport, redactConfig, validateConfig } from './config/validate.js';
@@ -24,20 +30,33 @@ export function text(status: number, body: string, contentType = 'text/plain; ch
   return { status, headers: { 'Content-Type': contentType, 'Cache-Control': 'no-store' }, body };
 }
 
-function pathOf(req: HttpServerRequest): string {
-  const q = req.url.indexOf('?');
-  return q >= 0 ? req.url.slice(0, q) : req.url;
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q >= 0 ? url.slice(0, q) : url;
 }
 
-function query(req: HttpServerRequest, name: string): string | null {
-  const q = req.url.indexOf('?');
-  if (q < 0) return null;
-  for (const part of req.url.slice(q + 1).split('&')) {
-    const eq = part.indexOf('=');
-    const k = eq >= 0 ? part.slice(0, eq) : part;
-    if (decodeURIComponent(k) === name) return eq >= 0 ? decodeURIComponent(part.slice(eq + 1)) : '';
+function decode(s: string): string | null {
+  try {
+    return decodeURIComponent(s.split('+').join(' '));
+  } catch {
+    return null;
   }
-  return null;
+}
+
+/** The query's name=value pairs; null when an escape is bad (`%zz`, a cut UTF-8 sequence). */
+function queryOf(url: string): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  const q = url.indexOf('?');
+  if (q < 0) return out;
+  for (const part of url.slice(q + 1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const k = decode(eq >= 0 ? part.slice(0, eq) : part);
+    const v = eq >= 0 ? decode(part.slice(eq + 1)) : '';
+    if (k === null || v === null) return null;
+    out[k] = v;
+  }
+  return out;
 }
 
 type Body = { ok: true; value: Record<string, unknown> } | { ok: false; response: HttpServerResponse };
@@ -60,6 +79,9 @@ export function jsonBody(req: HttpServerRequest): Body {
 export type Route = (req: HttpServerRequest) => Promise<HttpServerResponse> | HttpServerResponse;
 export type Routes = Record<string, Partial<Record<string, Route>>>;
 
+/** What the access rules need of a request (an upload's head has no body yet). */
+export type RequestHead = Pick<HttpServerRequest, 'method' | 'url' | 'headers' | 'remoteAddress'>;
+
 export interface ApiOptions {
   gateway: Gateway;
   clock: Clock;
@@ -71,13 +93,43 @@ export interface ApiOptions {
   ui?: { gzip: Uint8Array; etag: string } | null;
   /** platform routes (OTA, network), under the same access and same-origin rules */
   routes?: Routes;
+  /** names of the machine besides `<wifi.hostname>` and `<wifi.hostname>.local` (the host's own name) */
+  names?: readonly string[];
 }
 
-const sleep = (clock: Clock, ms: number) => new Promise<void>((done) => (ms > 0 ? clock.setTimeout(done, ms) : done()));
+/** Served before a web password is set (GET), besides setting the first password. */
+const FIRST_RUN = new Set(['/', '/index.html', '/api/session', '/api/status', '/api/reading', '/status']);
+/** Served without a password once one is set (the UI, and the way to log in). */
+const OPEN = new Set(['/', '/index.html', '/api/session', '/api/login', '/api/logout']);
+const FIRST_PASSWORD = 'until a web password is set, only the status can be read and PUT /api/config takes only { "web": { "password": "…" } }';
 
-export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
+function onlyWebPassword(body: Record<string, unknown>): boolean {
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== 'web') return false;
+  const web = body.web;
+  if (typeof web !== 'object' || web === null || Array.isArray(web)) return false;
+  const w = web as Record<string, unknown>;
+  const wk = Object.keys(w);
+  return wk.length === 1 && wk[0] === 'password' && typeof w.password === 'string';
+}
+
+/** The client's address as one key: an IPv4 address that came over IPv6 counts as the IPv4 address. */
+function clientAddress(req: RequestHead): string {
+  const a = req.remoteAddress ?? '';
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}
+
+export interface Api {
+  handler: HttpHandler;
+  auth: Auth;
+  /** The access rules for a request the handler does not see whole (a streamed upload): the
+   *  refusal to send, or null when it may pass. */
+  guard(req: RequestHead): HttpServerResponse | null;
+}
+
+export function createApi(o: ApiOptions): Api {
   const g = o.gateway;
-  const auth = new Auth(() => g.currentConfig.web.password, o.randomBytes, () => o.clock.now());
+  const auth = new Auth(() => g.currentConfig.web.password, o.randomBytes, () => o.clock.monotonic());
 
   const applyInput = async (input: Record<string, unknown>, base: Config): Promise<HttpServerResponse> => {
     const passwordBefore = g.currentConfig.web.password;
@@ -91,23 +143,25 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
     if (v.config.web.password !== passwordBefore) {
       auth.reset();
       // whoever just set the password stays logged in
-      if (v.config.web.password) headers['Set-Cookie'] = `${SESSION_COOKIE}=${auth.newSession()}; Path=/; HttpOnly; SameSite=Strict`;
+      const token = v.config.web.password ? auth.newSession() : null;
+      if (token) headers['Set-Cookie'] = sessionCookie(token);
     }
     return json(200, { config: redactConfig(v.config), warnings: v.warnings }, headers);
   };
 
   const routes: Routes = {
     ...o.routes,
-    '/api/session': { GET: (req) => json(200, { passwordSet: auth.passwordSet, authenticated: auth.check(req.headers) }) },
+    '/api/session': {
+      GET: (req) =>
+        json(200, { passwordSet: auth.passwordSet, authenticated: auth.passwordSet && auth.hasSession(req.headers), minPasswordLength: MIN_PASSWORD_LENGTH }),
+    },
     '/api/login': {
-      POST: async (req) => {
-        await sleep(o.clock, auth.delay());
+      POST: (req) => {
         const b = jsonBody(req);
         if (!b.ok) return b.response;
-        if (!auth.passwordSet) return json(409, { error: 'no password is set yet' });
-        const token = auth.login(typeof b.value.password === 'string' ? b.value.password : '');
-        if (!token) return json(401, { error: 'wrong password', detail: `wait ${Math.ceil(auth.delay() / 1000)} s before the next try` });
-        return json(200, { ok: true }, { 'Set-Cookie': `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict` });
+        const r = auth.login(typeof b.value.password === 'string' ? b.value.password : '', clientAddress(req));
+        if (!r.ok) return refusal(r);
+        return json(200, { ok: true }, { 'Set-Cookie': sessionCookie(r.token) });
       },
     },
     '/api/logout': {
@@ -135,12 +189,14 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
       GET: () => json(200, redactConfig(g.currentConfig)),
       PUT: async (req) => {
         const b = jsonBody(req);
-        return b.ok ? applyInput(b.value, g.currentConfig) : b.response;
+        if (!b.ok) return b.response;
+        if (!auth.passwordSet && !onlyWebPassword(b.value)) return json(403, { error: 'set a web password first', detail: FIRST_PASSWORD });
+        return applyInput(b.value, g.currentConfig);
       },
     },
     '/api/config/export': {
       GET: (req) => {
-        const secrets = query(req, 'secrets') === '1';
+        const secrets = queryOf(req.url)?.secrets === '1';
         return {
           status: 200,
           headers: {
@@ -238,40 +294,85 @@ export function createApi(o: ApiOptions): { handler: HttpHandler; auth: Auth } {
     },
   };
 
-  const open = new Set(['/api/session', '/api/login']);
+  /** IP literals, localhost, the gateway's own names and the owner's list. */
+  const hostNames = (): string[] => {
+    const c = g.currentConfig;
+    const own = c.wifi.hostname.toLowerCase();
+    return [own, own + '.local', ...(o.names ?? []), ...c.web.allowedHosts];
+  };
+
+  const hostRefusal = (req: RequestHead): HttpServerResponse | null => {
+    const h = req.headers.host;
+    // no browser leaves out Host, so a request without one cannot be a rebinding page
+    if (h === undefined) return null;
+    const a = splitAuthority(h);
+    if (a && hostAllowed(a.name, hostNames())) return null;
+    return json(421, {
+      error: 'unknown host name',
+      detail: 'this gateway answers to its IP address, localhost, its own name and the names listed in web.allowedHosts',
+    });
+  };
+
+  /** Cross-site, first run and password, for a request whose path is known to exist. */
+  const accessRefusal = (req: RequestHead, path: string, method: string, jsonOnly: boolean): HttpServerResponse | null => {
+    if (method === 'POST' || method === 'PUT' || method === 'DELETE' || method === 'PATCH') {
+      // browsers send Origin on cross-site POSTs; a page of another name (rebinding, another device)
+      // is refused, and application/json cannot be sent cross-site without a preflight we never answer
+      const host = req.headers.host === undefined ? null : splitAuthority(req.headers.host);
+      if (!originAllowed(req.headers.origin, host, hostNames(), g.currentConfig.web.allowedHosts)) return json(403, { error: 'cross-site request refused' });
+      if (jsonOnly && !(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+        return json(415, { error: 'Content-Type must be application/json' });
+      }
+    }
+    if (!auth.passwordSet) {
+      if ((method === 'GET' && FIRST_RUN.has(path)) || (method === 'PUT' && path === '/api/config')) return null;
+      return json(403, { error: 'set a web password first', detail: FIRST_PASSWORD });
+    }
+    if (OPEN.has(path)) return null;
+    const v = auth.authorize(req.headers, clientAddress(req));
+    if (v.ok) return null;
+    if (v.status === 401 && (path === '/status' || path === '/metrics')) {
+      return { status: 401, headers: { 'WWW-Authenticate': 'Basic realm="meterbridge", charset="UTF-8"', 'Content-Type': 'text/plain; charset=utf-8' }, body: 'password required' };
+    }
+    return refusal(v);
+  };
+
   const handler: HttpHandler = async (req) => {
     try {
-      const path = pathOf(req);
+      const path = pathOf(req.url);
       const method = req.method === 'HEAD' ? 'GET' : req.method;
-      if ((path === '/' || path === '/index.html') && method === 'GET') {
+      const badHost = hostRefusal(req);
+      if (badHost) return badHost;
+      if (queryOf(req.url) === null) return json(400, { error: 'bad % escape in the address' });
+      const route = routes[path];
+      const isUi = (path === '/' || path === '/index.html') && method === 'GET';
+      if (!route && !isUi) return json(404, { error: 'not found', path });
+      const refused = accessRefusal(req, path, method, true);
+      if (refused) return refused;
+      if (isUi) {
         if (!o.ui) return text(200, '<!doctype html><title>meterbridge</title><p>The web UI is not built. See <a href="/status">/status</a>.', 'text/html; charset=utf-8');
         return { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', ETag: o.ui.etag, 'Cache-Control': 'no-cache' }, body: o.ui.gzip };
       }
-      const route = routes[path];
-      if (!route) return json(404, { error: 'not found', path });
-      if (method === 'POST' || method === 'PUT' || method === 'DELETE') {
-        // cross-site request forgery: browsers send Origin on cross-site POSTs and cannot send
-        // application/json cross-site without a preflight we never answer
-        const origin = req.headers.origin;
-        if (origin && origin !== 'null' && req.headers.host && origin.replace(/^https?:\/\//, '') !== req.headers.host) {
-          return json(403, { error: 'cross-site request refused' });
-        }
-        if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
-          return json(415, { error: 'Content-Type must be application/json' });
-        }
-      }
-      if (!open.has(path) && !auth.check(req.headers)) {
-        if (path === '/status' || path === '/metrics') return { status: 401, headers: { 'WWW-Authenticate': 'Basic realm="meterbridge"', 'Content-Type': 'text/plain' }, body: 'password required' };
-        return json(401, { error: 'password required', detail: 'log in with the web password' });
-      }
-      const h = route[method];
-      if (!h) return json(405, { error: `method ${req.method} not allowed`, allowed: Object.keys(route) }, { Allow: Object.keys(route).join(', ') });
+      const h = route![method];
+      if (!h) return json(405, { error: `method ${req.method} not allowed`, allowed: Object.keys(route!) }, { Allow: Object.keys(route!).join(', ') });
       return await h(req);
     } catch (e) {
       return json(500, { error: 'internal error', detail: (e as Error).message });
     }
   };
-  return { handler, auth };
+
+  const guard = (req: RequestHead): HttpServerResponse | null => {
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    return hostRefusal(req) ?? accessRefusal(req, pathOf(req.url), method, false);
+  };
+  return { handler, auth, guard };
+}
+
+/** 401 or 429 (with Retry-After) as JSON. */
+function refusal(v: Exclude<Verdict, { ok: true }> | { ok: false; status: number; error: string; detail: string }): HttpServerResponse {
+  const headers: Record<string, string> = {};
+  if ('waitMs' in v) headers['Retry-After'] = String(Math.ceil(v.waitMs / 1000));
+  return json(v.status, { error: v.error, detail: v.detail }, headers);
 }
 
 function esc(s: unknown): string {

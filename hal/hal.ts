@@ -104,6 +104,8 @@ export interface HttpServerRequest {
   body: Uint8Array;
   /** set when the body exceeded the server's limit and was not read */
   bodyTooLarge?: boolean;
+  /** the client's IP address, for the per-address limit of password guesses */
+  remoteAddress?: string;
 }
 
 export interface HttpServerResponse {

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type RunningGateway } from '../hal/node/run.js';
 import { validateConfig } from '../firmware/config/validate.js';
+import { createServer as createHttpServer, request } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { generate, parser as mqttParser } from 'mqtt-packet';
+import { nodeClock } from '../hal/node/platform.js';
 import { sleep } from './support/mosquitto.js';
 
 let g: RunningGateway;
@@ -29,24 +33,116 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const PASSWORD = 'correct horse';
+const AUTH = { authorization: 'Basic ' + Buffer.from('x:' + PASSWORD).toString('base64') };
+/** with the password once it is set (the first-run tests pass their own headers) */
+let auth: Record<string, string> = {};
 const send = (path: string, method: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(base + path, { method, headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(base + path, { method, headers: { 'Content-Type': 'application/json', ...auth, ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { headers: { ...auth, ...headers } });
+
+/** A request with headers fetch() would not send as given (Host), from a chosen loopback address. */
+function raw(path: string, o: { method?: string; headers?: Record<string, string>; body?: string; from?: string; port?: number } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((done, fail) => {
+    const req = request(
+      { host: '127.0.0.1', port: o.port ?? g.port, path, method: o.method ?? 'GET', headers: o.headers, localAddress: o.from, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    req.on('error', fail);
+    req.end(o.body);
+  });
+}
+
+describe('first run: nothing open before a password', () => {
+  it('serves the UI, the session, status, reading and /status; everything else is 403', async () => {
+    expect((await fetch(base + '/')).status).toBe(200);
+    expect(await body(fetch(base + '/api/session'))).toEqual({ passwordSet: false, authenticated: false, minPasswordLength: 8 });
+    expect((await body(fetch(base + '/api/status'))).passwordSet).toBe(false);
+    expect((await body(fetch(base + '/api/reading'))).meter.number).toBe('1KFM0200204035');
+    expect((await fetch(base + '/status')).status).toBe(200);
+    const refused: [string, string, unknown?][] = [
+      ['/api/config', 'GET'],
+      ['/api/config/export?secrets=1', 'GET'],
+      ['/api/config/export', 'GET'],
+      ['/api/diagnostics', 'GET'],
+      ['/api/history', 'GET'],
+      ['/metrics', 'GET'],
+      ['/api/presets', 'GET'],
+      ['/api/login', 'POST', { password: 'anything' }],
+      ['/api/config/import', 'POST', { mqtt: { host: 'evil.example' } }],
+      ['/api/test-key', 'POST', { key: KEY }],
+      ['/api/template/preview', 'POST', { template: 'x' }],
+      ['/api/restart', 'POST', {}],
+      ['/api/factory-reset', 'POST', { confirm: 'RESET' }],
+      // the first PUT may set the web password and nothing else
+      ['/api/config', 'PUT', { mqtt: { host: 'evil.example' } }],
+      ['/api/config', 'PUT', { web: { password: 'attacker-pw' }, mqtt: { host: 'evil.example' } }],
+      ['/api/config', 'PUT', { web: { password: 'attacker-pw', allowedHosts: ['evil.example'] } }],
+    ];
+    for (const [path, method, b] of refused) {
+      const r = await send(path, method, b);
+      expect([path, method, r.status]).toEqual([path, method, 403]);
+      expect((await r.json()).error).toBe('set a web password first');
+    }
+    expect(g.gateway.currentConfig.mqtt.host).toBe('');
+  });
+
+  it('a page on another name (DNS rebinding) can neither read nor set the first password', async () => {
+    const attacker = `attacker.example:${g.port}`;
+    const put = await raw('/api/config', {
+      method: 'PUT',
+      headers: { Host: attacker, Origin: `http://${attacker}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ web: { password: 'attacker-pw' } }),
+    });
+    expect(put.status).toBe(421);
+    expect(JSON.parse(put.text).error).toBe('unknown host name');
+    for (const path of ['/', '/api/status', '/api/reading', '/status']) expect((await raw(path, { headers: { Host: attacker } })).status).toBe(421);
+    // a page of another address on the LAN (its own origin) cannot either
+    const other = await raw('/api/config', {
+      method: 'PUT',
+      headers: { Host: `127.0.0.1:${g.port}`, Origin: 'http://192.168.1.66', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ web: { password: 'attacker-pw' } }),
+    });
+    expect(other.status).toBe(403);
+    expect(g.gateway.currentConfig.web.password).toBe('');
+  });
+
+  it('the first password has at least 8 characters; whoever sets it is logged in; the next one needs it', async () => {
+    const short = await send('/api/config', 'PUT', { web: { password: 'abc' } });
+    expect(short.status).toBe(400);
+    expect((await short.json()).errors).toEqual([{ field: 'web.password', message: 'is too short: at least 8 characters; this one has 3' }]);
+    const set = await send('/api/config', 'PUT', { web: { password: PASSWORD } }, { Origin: `http://127.0.0.1:${g.port}` });
+    expect(set.status).toBe(200);
+    const cookie = set.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^mb_session=[0-9A-F]{32}; Path=\/; Max-Age=2592000; HttpOnly; SameSite=Strict$/);
+    expect((await fetch(base + '/api/status', { headers: { cookie: cookie.split(';')[0] } })).status).toBe(200);
+    const again = await send('/api/config', 'PUT', { web: { password: 'attacker-pw' } });
+    expect(again.status).toBe(401);
+    expect((await fetch(base + '/api/status')).status).toBe(401);
+    auth = AUTH;
+  });
+});
 
 describe('reading and status', () => {
   it('GET /api/reading, /api/status, /api/history, /metrics, /status', async () => {
-    expect((await body(fetch(base + '/api/reading'))).meter.number).toBe('1KFM0200204035');
-    const s = await body(fetch(base + '/api/status'));
-    expect(s.passwordSet).toBe(false);
+    expect((await body(get('/api/reading'))).meter.number).toBe('1KFM0200204035');
+    const s = await body(get('/api/status'));
+    expect(s.passwordSet).toBe(true);
     expect(s.verdict.level).toBe('ok');
-    expect((await body(fetch(base + '/api/history'))).points.length).toBeGreaterThan(0);
-    expect(await (await fetch(base + '/metrics')).text()).toContain('# TYPE');
-    const page = await (await fetch(base + '/status')).text();
+    expect((await body(get('/api/history'))).points.length).toBeGreaterThan(0);
+    expect(await (await get('/metrics')).text()).toContain('# TYPE');
+    const page = await (await get('/status')).text();
     expect(page).toContain('1KFM0200204035');
     expect(page).toContain('http-equiv="refresh"');
   });
 
   it('unknown paths 404, wrong methods 405 with Allow', async () => {
-    expect((await fetch(base + '/api/nothing')).status).toBe(404);
+    expect((await get('/api/nothing')).status).toBe(404);
     const r = await send('/api/reading', 'DELETE');
     expect(r.status).toBe(405);
     expect(r.headers.get('allow')).toBe('GET');
@@ -54,15 +150,16 @@ describe('reading and status', () => {
 });
 
 describe('configuration', () => {
-  it('never sends secrets back, only whether they are set and a fingerprint', async () => {
+  it('never sends secrets back, only whether they are set, and a fingerprint for keys', async () => {
     const r = await send('/api/config', 'PUT', { meter: { key: '0x' + SECRET.toLowerCase().replace(/(..)/g, '$1 ') }, mqtt: { password: 's3cret-pw' } });
     expect(r.status).toBe(200);
-    const text = await (await fetch(base + '/api/config')).text();
+    const text = await (await get('/api/config')).text();
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('s3cret-pw');
     const c = JSON.parse(text);
     expect(c.meter.key).toEqual({ set: true, fingerprint: expect.stringMatching(/^[0-9a-f]{4}$/i) });
-    expect(c.mqtt.password.set).toBe(true);
+    expect(c.mqtt.password).toEqual({ set: true, fingerprint: null });
+    expect(c.web.password).toEqual({ set: true, fingerprint: null });
     // stored, normalised, for the next start
     const stored = JSON.parse(readFileSync(join(dir, 'config'), 'utf8'));
     expect(stored.meter.key).toBe(SECRET);
@@ -92,8 +189,13 @@ describe('configuration', () => {
     expect((await send('/api/config', 'PUT', '{}', { 'Content-Type': 'text/plain' })).status).toBe(415);
     expect((await send('/api/config', 'PUT', JSON.stringify({ x: 'a'.repeat(20_000) }))).status).toBe(413);
     expect((await send('/api/config', 'PUT', '{}', { Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await send('/api/config', 'PUT', '{}', { Origin: 'null' })).status).toBe(403);
+    expect((await send('/api/config', 'PUT', '{}', { Origin: `http://127.0.0.1:${g.port}` })).status).toBe(200);
+    // a bad % escape is the client's mistake
+    expect((await get('/api/config/export?secrets=%zz')).status).toBe(400);
+    expect((await get('/api/status?x=%E0%A4')).status).toBe(400);
     // and the gateway still answers
-    expect((await fetch(base + '/api/status')).status).toBe(200);
+    expect((await get('/api/status')).status).toBe(200);
   });
 
   it('previews templates from the last reading and explains broken ones', async () => {
@@ -116,20 +218,20 @@ describe('configuration', () => {
   });
 
   it('exports without secrets unless asked, and imports', async () => {
-    const plain = await (await fetch(base + '/api/config/export')).text();
+    const plain = await (await get('/api/config/export')).text();
     expect(plain).not.toContain(SECRET);
-    const withSecrets = await fetch(base + '/api/config/export?secrets=1');
+    const withSecrets = await get('/api/config/export?secrets=1');
     expect(withSecrets.headers.get('content-disposition')).toContain('attachment');
     const exported: J = await withSecrets.json();
     expect(exported.meter.key).toBe(SECRET);
     exported.mqtt.baseTopic = 'imported';
     const r = await send('/api/config/import', 'POST', exported);
     expect(r.status).toBe(200);
-    expect((await body(fetch(base + '/api/config'))).mqtt.baseTopic).toBe('imported');
+    expect((await body(get('/api/config'))).mqtt.baseTopic).toBe('imported');
   });
 
   it('the diagnostic bundle has raw pushes and no secrets', async () => {
-    const text = await (await fetch(base + '/api/diagnostics')).text();
+    const text = await (await get('/api/diagnostics')).text();
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('s3cret-pw');
     const d = JSON.parse(text);
@@ -139,32 +241,46 @@ describe('configuration', () => {
 });
 
 describe('password', () => {
-  it('once set, every call needs it; login with delay after a wrong try; Basic works', async () => {
-    const set = await send('/api/config', 'PUT', { web: { password: 'correct horse' } });
-    expect(set.status).toBe(200);
-    const cookie = set.headers.get('set-cookie')!.split(';')[0];
-    expect((await fetch(base + '/api/status')).status).toBe(401);
-    expect((await fetch(base + '/api/status', { headers: { cookie } })).status).toBe(200);
-    expect((await body(fetch(base + '/api/session')))).toEqual({ passwordSet: true, authenticated: false });
-    const wrong = await send('/api/login', 'POST', { password: 'nope' });
+  it('every call needs it; a wrong login is answered at once; Basic works; it cannot be removed', async () => {
+    const noAuth = { authorization: '' };
+    expect((await get('/api/status', noAuth)).status).toBe(401);
+    expect(await body(get('/api/session', noAuth))).toEqual({ passwordSet: true, authenticated: false, minPasswordLength: 8 });
+    const wrong = await send('/api/login', 'POST', { password: 'nope' }, noAuth);
     expect(wrong.status).toBe(401);
-    const t0 = Date.now();
-    const right = await send('/api/login', 'POST', { password: 'correct horse' });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(400); // the wrong try made this one wait
+    const right = await send('/api/login', 'POST', { password: PASSWORD }, noAuth);
     expect(right.status).toBe(200);
-    const basic = 'Basic ' + Buffer.from('x:correct horse').toString('base64');
-    expect((await fetch(base + '/api/reading', { headers: { authorization: basic } })).status).toBe(200);
-    expect((await fetch(base + '/metrics')).status).toBe(401);
+    const cookie = right.headers.get('set-cookie')!.split(';')[0];
+    expect(await body(get('/api/session', { ...noAuth, cookie }))).toMatchObject({ authenticated: true });
+    expect((await get('/api/reading')).status).toBe(200);
+    const m = await get('/metrics', noAuth);
+    expect(m.status).toBe(401);
+    expect(m.headers.get('www-authenticate')).toContain('Basic');
+    const removed = await send('/api/config', 'PUT', { web: { password: '' } });
+    expect(removed.status).toBe(400);
+    expect(g.gateway.currentConfig.web.password).toBe(PASSWORD);
+  });
+});
+
+describe('host names', () => {
+  it('answers to IP addresses, localhost, its own names and the added ones; 421 for others', async () => {
+    const host = (h: string) => raw('/api/status', { headers: { Host: h, ...AUTH } });
+    expect((await host(`127.0.0.1:${g.port}`)).status).toBe(200);
+    expect((await host(`localhost:${g.port}`)).status).toBe(200);
+    expect((await host(`meterbridge.local:${g.port}`)).status).toBe(200);
+    expect((await host(`meter.example.net:${g.port}`)).status).toBe(421);
+    expect((await send('/api/config', 'PUT', { web: { allowedHosts: ['meter.example.net'] } })).status).toBe(200);
+    expect((await host(`meter.example.net:${g.port}`)).status).toBe(200);
+    expect((await host('evil.example')).status).toBe(421);
+    // the password does not open another name either
+    expect((await raw('/api/config/export?secrets=1', { headers: { Host: 'evil.example', ...AUTH } })).status).toBe(421);
   });
 });
 
 describe('device', () => {
-  const auth = { authorization: 'Basic ' + Buffer.from('x:correct horse').toString('base64') };
-
   it('imports a backup of the pre-release format (version 0), keeping the saved secrets', async () => {
-    const r = await send('/api/config/import', 'POST', { version: 0, mqttHost: 'broker.lan', mqttPort: 1884, mqttUser: 'meter', topic: 'legacy/meter' }, auth);
+    const r = await send('/api/config/import', 'POST', { version: 0, mqttHost: 'broker.lan', mqttPort: 1884, mqttUser: 'meter', topic: 'legacy/meter' });
     expect(r.status).toBe(200);
-    const c = await body(fetch(base + '/api/config', { headers: auth }));
+    const c = await body(get('/api/config'));
     expect(c.mqtt).toMatchObject({ enabled: true, host: 'broker.lan', port: 1884, username: 'meter', baseTopic: 'legacy/meter' });
     expect(c.mqtt.password.set).toBe(true); // the saved MQTT password stays
     expect(c.web.password.set).toBe(true); // not wiped by the old file
@@ -173,7 +289,7 @@ describe('device', () => {
 
   it('restarts the pipeline on request and keeps decoding', async () => {
     const before = g.gateway.status().pipeline.readings;
-    const r = await send('/api/restart', 'POST', {}, auth);
+    const r = await send('/api/restart', 'POST', {});
     expect(r.status).toBe(202);
     await sleep(400);
     // a new decoder counts from zero after the restart, and readings arrive again
@@ -183,14 +299,163 @@ describe('device', () => {
   });
 
   it('factory reset needs the typed confirmation, then returns every setting to its default', async () => {
-    expect((await send('/api/factory-reset', 'POST', {}, auth)).status).toBe(400);
-    const r = await send('/api/factory-reset', 'POST', { confirm: 'RESET' }, auth);
+    expect((await send('/api/factory-reset', 'POST', {})).status).toBe(400);
+    const r = await send('/api/factory-reset', 'POST', { confirm: 'RESET' });
     expect(r.status).toBe(202);
     const session = await body(fetch(base + '/api/session'));
-    expect(session).toEqual({ passwordSet: false, authenticated: true });
-    const c = await body(fetch(base + '/api/config'));
-    expect(c.meter.key.set).toBe(false);
+    expect(session).toEqual({ passwordSet: false, authenticated: false, minPasswordLength: 8 });
+    // back to the first run: the settings are closed until a new password is set
+    expect((await get('/api/config')).status).toBe(403);
+    const c = g.gateway.currentConfig;
+    expect(c.meter.key).toBe('');
     expect(c.mqtt.enabled).toBe(false);
-    expect(JSON.parse(readFileSync(join(dir, 'config'), 'utf8')).mqtt.baseTopic).toBe('meterbridge');
+    const stored = JSON.parse(readFileSync(join(dir, 'config'), 'utf8'));
+    expect([stored.mqtt.baseTopic, stored.web.password]).toEqual(['meterbridge', '']);
   });
+});
+
+describe('guessing over real HTTP: 32 parallel connections from 32 addresses', () => {
+  it('at most 60 wrong guesses are checked per minute; refusals come at once; the owner gets in 30 s after the attack', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'meterbridge-guess-'));
+    // the limiter's clock moves one second per round and only then: minutes of attack in a bounded loop
+    let shift = 0;
+    const t0 = performance.now();
+    const clock = { ...nodeClock, monotonic: () => t0 + shift };
+    const v = validateConfig({ web: { password: PASSWORD } });
+    if (!v.ok) throw new Error('config');
+    const gw = await startGateway({ config: v.config, dataDir: d, httpPort: 0, log: () => {}, clock });
+    try {
+      const guess = (c: number, n: number) => {
+        const from = `127.0.0.${10 + c}`;
+        // both ways of giving a password count against the same limits
+        return n % 2 === 0
+          ? raw('/api/status', { port: gw.port, from, headers: { authorization: 'Basic ' + Buffer.from(`x:guess-${c}-${n}`).toString('base64') } })
+          : raw('/api/login', { port: gw.port, from, method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: `guess-${c}-${n}` }) });
+      };
+      const checkedAt: number[] = [];
+      let refused = 0;
+      const ROUNDS = 150; // 2.5 minutes on the limiter's clock, 4 800 requests
+      for (let round = 0; round < ROUNDS; round++) {
+        const answers = await Promise.all(Array.from({ length: 32 }, (_, c) => guess(c, round)));
+        for (const a of answers) {
+          if (a.status === 401) checkedAt.push(round);
+          else {
+            expect(a.status).toBe(429);
+            expect(Number(a.headers['retry-after'])).toBeGreaterThan(0);
+            refused++;
+          }
+        }
+        shift += 1000;
+      }
+      let worst = 0;
+      for (let i = 0, j = 0; i < checkedAt.length; i++) {
+        while (checkedAt[i] - checkedAt[j] >= 60) j++;
+        worst = Math.max(worst, i - j + 1);
+      }
+      console.log(`guessing: ${checkedAt.length} of ${ROUNDS * 32} guesses checked in ${ROUNDS} s of limiter time, at most ${worst} in any 60 s; ${refused} refused with 429`);
+      expect(worst).toBeLessThanOrEqual(60);
+      expect(checkedAt.length).toBeLessThanOrEqual(20 + ROUNDS / 1.5);
+      // the owner, right after the attack, from one of its addresses: refused without a check
+      const owner = () => raw('/api/login', { port: gw.port, from: '127.0.0.10', method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) });
+      expect((await owner()).status).toBe(429);
+      shift += 30_000;
+      expect((await owner()).status).toBe(200);
+    } finally {
+      await gw.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('secrets stay with their destination', () => {
+  /** A capturing broker: a loopback TCP server that reads each MQTT CONNECT with mqtt-packet. */
+  async function capturingBroker(host: string) {
+    const connects: { username?: string; password?: string }[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      const p = mqttParser({ protocolVersion: 4 });
+      p.on('packet', (packet) => {
+        // as a broker does: the connection ends with the client's DISCONNECT
+        if (packet.cmd === 'disconnect') s.end();
+        if (packet.cmd === 'publish' && packet.qos === 1) s.write(generate({ cmd: 'puback', messageId: packet.messageId }));
+        if (packet.cmd !== 'connect') return;
+        connects.push({ username: packet.username, password: packet.password?.toString() });
+        s.write(generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }));
+      });
+      s.on('data', (b) => p.parse(b));
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((done) => server.listen(0, host, done));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      host,
+      port,
+      connects,
+      close: () =>
+        new Promise<void>((done) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => done());
+        }),
+    };
+  }
+
+  it('a new MQTT broker never receives the old password; a new push server never the old Authorization', async () => {
+    const old = await capturingBroker('127.0.0.1');
+    const evil = await capturingBroker('127.0.0.2');
+    const pushes: { url: string; authorization?: string }[] = [];
+    const pushServer = createHttpServer((req, res) => {
+      pushes.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      req.resume();
+      res.end('ok');
+    });
+    await new Promise<void>((done) => pushServer.listen(0, '127.0.0.3', done));
+    const pushPort = (pushServer.address() as AddressInfo).port;
+    const d = mkdtempSync(join(tmpdir(), 'meterbridge-bind-'));
+    const v = validateConfig({
+      source: { type: 'simulator', simulator: { intervalMs: 100 } },
+      web: { password: PASSWORD },
+      mqtt: { enabled: true, host: old.host, port: old.port, username: 'meter', password: 'old-mqtt-secret' },
+    });
+    if (!v.ok) throw new Error('config');
+    const gw = await startGateway({ config: v.config, dataDir: d, httpPort: 0, log: () => {} });
+    const put = (b: unknown) =>
+      fetch(`http://127.0.0.1:${gw.port}/api/config`, { method: 'PUT', headers: { 'Content-Type': 'application/json', ...AUTH }, body: JSON.stringify(b) });
+    try {
+      for (let i = 0; i < 250 && old.connects.length === 0; i++) await sleep(20);
+      expect(old.connects[0]).toEqual({ username: 'meter', password: 'old-mqtt-secret' });
+      // the form as the UI sends it: the password untouched (null keeps the saved value)
+      const r = await put({ mqtt: { host: evil.host, port: evil.port, password: null } });
+      expect(r.status).toBe(200);
+      const answer = await r.json();
+      expect(answer.warnings.join(' ')).toContain('mqtt.password was cleared because the broker (host, port or TLS) changed');
+      expect(answer.config.mqtt.password).toEqual({ set: false, fingerprint: null });
+      for (let i = 0; i < 250 && evil.connects.length === 0; i++) await sleep(20);
+      expect(evil.connects[0]).toEqual({ username: 'meter', password: undefined });
+      expect(JSON.stringify(evil.connects)).not.toContain('old-mqtt-secret');
+      expect(readFileSync(join(d, 'config'), 'utf8')).not.toContain('old-mqtt-secret');
+
+      // HTTP push: the Authorization header saved for one server is not sent to another
+      const first = await put({ mqtt: { enabled: false }, httpPush: { enabled: true, url: `http://127.0.0.3:${pushPort}/saved`, headers: { Authorization: 'Bearer push-secret' } } });
+      expect(first.status).toBe(200);
+      for (let i = 0; i < 250 && pushes.length === 0; i++) await sleep(20);
+      expect(pushes[0]).toEqual({ url: '/saved', authorization: 'Bearer push-secret' });
+      const moved = await put({ httpPush: { url: `http://localhost:${pushPort}/moved`, headers: { Authorization: null } } });
+      expect(moved.status).toBe(200);
+      expect((await moved.json()).warnings.join(' ')).toContain('httpPush.headers.Authorization was removed');
+      // localhost is another server than 127.0.0.3 (nothing listens there); coming back later
+      // does not bring the removed header back
+      const again = await put({ httpPush: { url: `http://127.0.0.3:${pushPort}/moved-back` } });
+      expect(again.status).toBe(200);
+      const n = pushes.length;
+      for (let i = 0; i < 250 && !pushes.slice(n).some((p) => p.url === '/moved-back'); i++) await sleep(20);
+      const after = pushes.slice(n).find((p) => p.url === '/moved-back');
+      expect(after).toEqual({ url: '/moved-back', authorization: undefined });
+    } finally {
+      await gw.stop();
+      await Promise.all([old.close(), evil.close(), new Promise((done) => pushServer.close(done))]);
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

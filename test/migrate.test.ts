@@ -59,7 +59,7 @@ function fullConfig(): Config {
     };
     c.http = { port: 80, metricsTemplate: 'meter_power {{power}}\n' };
     c.outbox = { capacity: 50 };
-    c.web = { password: 'web-secret-pw' };
+    c.web = { password: 'web-secret-pw', allowedHosts: ['meter.example.net'] };
     c.wifi = { ssid: 'Home', password: 'wifi-secret-pw', hostname: 'meter-1' };
     c.log = { level: 'debug' };
   });
@@ -306,6 +306,7 @@ describe('version 1', () => {
         reset('web.password', 'must be text (or null to keep the saved value)'),
         reset('wifi.ssid', 'must be text'),
         reset('log.level', "must be one of 'debug', 'info', 'warn', 'error'"),
+        PASSWORD_LOST,
       ],
       migratedFrom: null,
     });
@@ -332,6 +333,9 @@ describe('settings this firmware cannot use', () => {
   });
 });
 
+const PASSWORD_LOST =
+  'the web password could not be read from the damaged settings: set a new one; the saved keys and passwords were removed so that whoever sets it cannot read them';
+
 describe('damaged storage: defaults, a warning, never a throw', () => {
   it('nothing stored yet: defaults without a warning', () => {
     expect(loadConfig(null)).toStrictEqual({ config: defaultConfig(), warnings: [], migratedFrom: null });
@@ -345,16 +349,39 @@ describe('damaged storage: defaults, a warning, never a throw', () => {
     });
   });
 
-  it('JSON cut off at every length (a write interrupted by a power cut)', () => {
+  it('JSON cut off at every length (a write interrupted by a power cut): the web password is kept once it can be read', () => {
     const text = serializeConfig(fullConfig());
-    const want = { config: defaultConfig(), warnings: [DAMAGED], migratedFrom: null };
+    const full = text.indexOf('"web":{"password":"web-secret-pw"') + '"web":{"password":"web-secret-pw"'.length;
+    expect(full).toBeGreaterThan(100);
+    const kept = {
+      config: defaultsWith((c) => (c.web.password = 'web-secret-pw')),
+      warnings: [DAMAGED.replace(' and the web password must', ' must'), 'the web password could be read from the damaged settings and was kept'],
+      migratedFrom: null,
+    };
     let checked = 0;
     for (let n = 1; n < text.length; n++) {
       if (text.slice(0, n).trim() === '') continue;
+      const want = n >= full ? kept : { config: defaultConfig(), warnings: text.slice(0, n).indexOf('"web"') >= 0 ? [DAMAGED, PASSWORD_LOST] : [DAMAGED], migratedFrom: null };
       expect(loadConfig(text.slice(0, n))).toStrictEqual(want);
       checked++;
     }
     expect(checked).toBe(text.length - 1);
+  });
+
+  it('settings whose web password cannot be read lose their other secrets too', () => {
+    const stored = JSON.parse(serializeConfig(fullConfig()));
+    stored.web.password = 7;
+    const r = loadConfig(JSON.stringify(stored));
+    expect(r.config.web.password).toBe('');
+    expect([r.config.meter.key, r.config.meter.authKey, r.config.mqtt.password, r.config.wifi.password]).toStrictEqual(['', '', '', '']);
+    expect(r.config.httpPush.headers).toStrictEqual({});
+    expect(r.config.mqtt.host).toBe(fullConfig().mqtt.host);
+    expect(r.warnings.at(-1)).toBe(PASSWORD_LOST);
+    // a damaged group elsewhere keeps the password
+    stored.web.password = 'web-secret-pw';
+    stored.mqtt = 5;
+    const k = loadConfig(JSON.stringify(stored));
+    expect([k.config.web.password, k.config.meter.key]).toStrictEqual(['web-secret-pw', fullConfig().meter.key]);
   });
 
   it.each([['not json'], ['{"version":1,}'], ["{'version':1}"], ['{"version":1}}'], ['\u0000\u0000\u0000'], ['\ufeff\ufeff{"version":1}']])(

@@ -66,9 +66,9 @@ describe('whole and partial input', () => {
 
   it('missing fields come from the given base, not from the defaults', () => {
     const base = secretConfig();
-    const r = validateConfig({ mqtt: { port: 1884 }, log: { level: 'debug' } }, base);
+    const r = validateConfig({ mqtt: { qos: 1 }, log: { level: 'debug' } }, base);
     const want = secretConfig();
-    want.mqtt.port = 1884;
+    want.mqtt.qos = 1;
     want.log.level = 'debug';
     expect(r).toStrictEqual({ ok: true, config: want, warnings: [] });
   });
@@ -478,7 +478,7 @@ describe('normalisation of what people type', () => {
   it('keeps passwords and templates exactly as typed, spaces included', () => {
     const r = validateConfig({
       mqtt: { password: ' pass word ', topicTemplate: ' {{base_topic}}/x ', payloadTemplate: '{{x}}\n' },
-      web: { password: '  ' },
+      web: { password: '  web pw  ' },
       wifi: { password: ' wifi pass ' },
       http: { metricsTemplate: '# HELP x\n' },
     });
@@ -488,7 +488,7 @@ describe('normalisation of what people type', () => {
       ' pass word ',
       ' {{base_topic}}/x ',
       '{{x}}\n',
-      '  ',
+      '  web pw  ',
       ' wifi pass ',
       '# HELP x\n',
     ]);
@@ -544,10 +544,19 @@ describe('write-only secrets', () => {
     expect(r).toStrictEqual({ ok: true, config: base, warnings: [] });
   });
 
-  it.each(SECRET_FIELDS.map((f) => [f]))('%s: an empty string clears it', (field) => {
+  it.each(SECRET_FIELDS.filter((f) => f !== 'web.password').map((f) => [f]))('%s: an empty string clears it', (field) => {
     const base = baseWith(field, samples[field][0]);
     const r = validateConfig(at(field, ''), base);
     expect(r.ok && get(r.config, field)).toBe('');
+  });
+
+  it('web.password cannot be removed through the API, only from the owner side (a factory reset)', () => {
+    const base = baseWith('web.password', samples['web.password'][0]);
+    const r = validateConfig(at('web.password', ''), base);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toMatchObject({ field: 'web.password', message: expect.stringContaining('cannot be removed') });
+    const owner = validateConfig(at('web.password', ''), base, { trusted: true });
+    expect(owner.ok && owner.config.web.password).toBe('');
   });
 
   it.each(SECRET_FIELDS.map((f) => [f]))('%s: a new value replaces it', (field) => {
@@ -743,10 +752,11 @@ describe('redactConfig', () => {
     const want = JSON.parse(JSON.stringify(c));
     want.meter.key = { set: true, fingerprint: '5136' };
     want.meter.authKey = { set: true, fingerprint: '2369' };
-    want.mqtt.password = { set: true, fingerprint: '4363' };
-    want.web.password = { set: true, fingerprint: 'E679' };
-    want.wifi.password = { set: true, fingerprint: '0467' };
-    want.httpPush.headers.Authorization = { set: true, fingerprint: '34FE' };
+    // passwords and credential headers: no fingerprint, it would help guessing them offline
+    want.mqtt.password = { set: true, fingerprint: null };
+    want.web.password = { set: true, fingerprint: null };
+    want.wifi.password = { set: true, fingerprint: null };
+    want.httpPush.headers.Authorization = { set: true, fingerprint: null };
     expect(redactConfig(c)).toStrictEqual(want);
   });
 
@@ -837,5 +847,79 @@ describe('configForExport', () => {
     expect([r.config.meter.key, r.config.meter.authKey, r.config.mqtt.password, r.config.web.password, r.config.wifi.password]).toStrictEqual(['', '', '', '', '']);
     expect(r.config.httpPush.headers).toStrictEqual({ 'Content-Type': 'application/json' });
     expect(r.warnings).toStrictEqual(['httpPush.headers.Authorization had no value and there is no saved value to keep, so it was left out']);
+  });
+});
+
+describe('access settings', () => {
+  it('a web password has at least 8 characters; a shorter stored one stays with a warning', () => {
+    const r = validateConfig({ web: { password: 'abc' } });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors).toStrictEqual([{ field: 'web.password', message: 'is too short: at least 8 characters; this one has 3' }]);
+    expect(validateConfig({ web: { password: '12345678' } }).ok).toBe(true);
+    const stored = validateConfig({ web: { password: 'abc' } }, undefined, { trusted: true });
+    expect(stored.ok && stored.config.web.password).toBe('abc');
+    expect(stored.ok && stored.warnings[0]).toContain('fewer than 8 characters');
+  });
+
+  it('web.allowedHosts: host names, lower case, no ports or schemes', () => {
+    const r = validateConfig({ web: { allowedHosts: ['Meter.Example.NET.', 'meter.example.net', 'pi'] } });
+    expect(r.ok && r.config.web.allowedHosts).toStrictEqual(['meter.example.net', 'pi']);
+    for (const bad of [['http://x'], ['x:8080'], 'x', [1], ['a b']]) {
+      const b = validateConfig({ web: { allowedHosts: bad } });
+      expect(b.ok, JSON.stringify(bad)).toBe(false);
+      expect(!b.ok && b.errors[0].field).toBe('web.allowedHosts');
+    }
+  });
+});
+
+describe('secrets bound to their destination', () => {
+  const saved = () => secretConfig(); // broker.local:1883 with mqtt-secret-pw; Authorization header
+  it.each([
+    ['host', { host: 'evil.example' }],
+    ['port', { port: 1884 }],
+    ['TLS', { tls: true, port: 8883 }],
+  ])('another broker %s clears the MQTT password, with a warning', (_what, change) => {
+    const r = validateConfig({ mqtt: change }, saved());
+    expect(r.ok && r.config.mqtt.password).toBe('');
+    expect(r.ok && r.warnings.join(' ')).toContain('mqtt.password was cleared because the broker');
+  });
+
+  it('keeps it when the same change gives a password, or the broker stays', () => {
+    const r = validateConfig({ mqtt: { host: 'new.example', password: 'new-secret' } }, saved());
+    expect(r.ok && r.config.mqtt.password).toBe('new-secret');
+    for (const keep of [{ mqtt: { host: 'broker.local', password: null } }, { mqtt: { baseTopic: 'x', password: { set: true, fingerprint: null } } }]) {
+      const k = validateConfig(keep, saved());
+      expect(k.ok && k.config.mqtt.password).toBe('mqtt-secret-pw');
+    }
+  });
+
+  it('another push server drops the credential headers unless they are given again', () => {
+    const base = saved();
+    base.httpPush.url = 'http://192.168.1.5:8080/in';
+    const samePlace = validateConfig({ httpPush: { url: 'http://192.168.1.5:8080/other?x=1' } }, base);
+    expect(samePlace.ok && samePlace.config.httpPush.headers.Authorization).toBe('Bearer tok-123456');
+    const moved = validateConfig({ httpPush: { url: 'https://192.168.1.5:8080/in', headers: { Authorization: null, 'Content-Type': 'application/json' } } }, base);
+    expect(moved.ok && moved.config.httpPush.headers).toStrictEqual({ 'Content-Type': 'application/json' });
+    expect(moved.ok && moved.warnings.join(' ')).toContain('httpPush.headers.Authorization was removed');
+    const absent = validateConfig({ httpPush: { url: 'http://evil.example/' } }, base);
+    expect(absent.ok && absent.config.httpPush.headers).toStrictEqual({ 'Content-Type': 'application/json' });
+    const given = validateConfig({ httpPush: { url: 'http://new.example/', headers: { authorization: 'Bearer new' } } }, base);
+    expect(given.ok && given.config.httpPush.headers).toStrictEqual({ authorization: 'Bearer new' });
+  });
+});
+
+describe('replay files', () => {
+  it('through the API only a file name of the replay folder, or the saved value', () => {
+    expect(validateConfig({ source: { type: 'replay', replay: { file: 'capture-1.hex' } } }).ok).toBe(true);
+    for (const f of ['/etc/shadow', '../config', 'a/b.hex', '.hidden', '/tmp/fifo']) {
+      const r = validateConfig({ source: { type: 'replay', replay: { file: f } } });
+      expect(r.ok, f).toBe(false);
+      expect(!r.ok && r.errors[0].message).toContain("'replay' folder of the data directory");
+    }
+    const owner = validateConfig({ source: { type: 'replay', replay: { file: '/home/me/capture.hex' } } }, undefined, { trusted: true });
+    expect(owner.ok).toBe(true);
+    if (!owner.ok) return;
+    // a form that sends the saved path back unchanged is fine
+    expect(validateConfig({ source: { replay: { file: '/home/me/capture.hex', loop: false } } }, owner.config).ok).toBe(true);
   });
 });

@@ -52,7 +52,7 @@ export function defaultConfig(): Config {
     // metricsTemplate '': the built-in Prometheus preset
     http: { port: 8080, metricsTemplate: '' },
     outbox: { capacity: 1000 },
-    web: { password: '' },
+    web: { password: '', allowedHosts: [] },
     wifi: { ssid: '', password: '', hostname: 'meterbridge' },
     log: { level: 'info' },
   };

@@ -36,7 +36,7 @@
  */
 import { defaultConfig } from './defaults.js';
 import { CONFIG_VERSION, type Config } from './types.js';
-import { validateConfig } from './validate.js';
+import { isSecretHeader, validateConfig } from './validate.js';
 
 export interface MigrationResult {
   config: Config;
@@ -143,7 +143,8 @@ function salvage(o: Obj, warnings: string[]): Config | null {
   const lost: string[] = [];
   let errors = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    const r = validateConfig(o);
+    // stored settings come from the owner's side: a replay path of the command line, an old short password
+    const r = validateConfig(o, defaultConfig(), { trusted: true });
     if (r.ok) {
       warnings.push(...lost, ...r.warnings);
       return r.config;
@@ -199,10 +200,61 @@ function migrate(stored: unknown): MigrationResult {
   return { config, warnings, migratedFrom: version < CONFIG_VERSION ? version : null };
 }
 
+/**
+ * The web password of stored settings as far as it can be read: from the object, or, when the
+ * text is no longer JSON, from its `"web":{"password":"…"` (serializeConfig writes it so).
+ * '' = none was set; null = unreadable (or no web settings at all).
+ */
+function storedPassword(stored: unknown): string | null {
+  let value = stored;
+  if (typeof stored === 'string') {
+    try {
+      value = JSON.parse(stored.charCodeAt(0) === 0xfeff ? stored.slice(1) : stored);
+    } catch {
+      const m = /"web"\s*:\s*\{\s*"password"\s*:\s*("(?:[^"\\\u0000-\u001f]|\\.)*")/.exec(stored);
+      if (!m) return null;
+      try {
+        value = { web: { password: JSON.parse(m[1]) } };
+      } catch {
+        return null;
+      }
+    }
+  }
+  if (!isObject(value) || !isObject(value.web)) return null;
+  const p = value.web.password;
+  return typeof p === 'string' && p.length <= 128 ? p : null;
+}
+
+function hadWebSettings(stored: unknown): boolean {
+  if (typeof stored === 'string') return stored.indexOf('"web"') >= 0;
+  return isObject(stored) && hasOwn(stored, 'web');
+}
+
+/**
+ * Damaged settings keep the web password if it can be read. If it cannot, the secrets that were
+ * salvaged go too: whoever sets the next password must not be able to read them.
+ */
+function keepPassword(r: MigrationResult, stored: unknown): MigrationResult {
+  if (r.config.web.password !== '') return r;
+  const found = storedPassword(stored);
+  if (found) {
+    r.config.web.password = found;
+    for (let i = 0; i < r.warnings.length; i++) r.warnings[i] = r.warnings[i].split(' and the web password must').join(' must');
+    r.warnings.push('the web password could be read from the damaged settings and was kept');
+    return r;
+  }
+  if (found === '' || !hadWebSettings(stored)) return r;
+  const c = r.config;
+  c.meter.key = c.meter.authKey = c.mqtt.password = c.wifi.password = '';
+  for (const name of Object.keys(c.httpPush.headers)) if (isSecretHeader(name)) delete c.httpPush.headers[name];
+  r.warnings.push('the web password could not be read from the damaged settings: set a new one; the saved keys and passwords were removed so that whoever sets it cannot read them');
+  return r;
+}
+
 /** What storage held (parsed JSON or the raw text) → the current Config. Never throws. */
 export function migrateConfig(stored: unknown): MigrationResult {
   try {
-    return migrate(stored);
+    return keepPassword(migrate(stored), stored);
   } catch {
     // e.g. an object JSON cannot copy (a cycle): the same as damaged settings
     return reset(`the saved settings could not be read; ${DEFAULTS_USED}`);

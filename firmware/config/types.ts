@@ -27,7 +27,8 @@ export interface MeterConfig {
 export interface SourceConfig {
   type: SourceType;
   serial: SerialConfig;
-  /** a capture file of hex or raw bytes, played at the meter's pace */
+  /** a capture file of hex or raw bytes, played at the meter's pace: a file name in the data
+   *  directory's `replay` folder, or (command line and config files only) any path */
   replay: { file: string; intervalMs: number; loop: boolean };
   /** the built-in meter simulator */
   /** key: the simulated meter's key (not a secret: a published demo key by default); the gateway
@@ -78,8 +79,11 @@ export interface HttpServerConfig {
 }
 
 export interface WebConfig {
-  /** secret; '' = no password set yet (the UI asks for one) */
+  /** secret; '' = no password set yet: the API serves only the first-run routes */
   password: string;
+  /** host names besides IP addresses, localhost and the gateway's own names under which the UI
+   *  may be reached (a reverse proxy, a DNS name of your own); others get 421 */
+  allowedHosts: string[];
 }
 
 export interface WifiConfig {

@@ -28,6 +28,7 @@
  */
 import { toHex } from '../bytes.js';
 import { parseKeyText } from '../keys.js';
+import { MIN_PASSWORD_LENGTH } from '../auth.js';
 import { defaultConfig } from './defaults.js';
 import {
   CONFIG_VERSION,
@@ -40,12 +41,23 @@ import {
   type WifiConfig,
 } from './types.js';
 
+/**
+ * trusted: the settings come from the owner's own side (the stored copy, a --config file, the
+ * command line), not from the web API. Only then may `source.replay.file` name any file of the
+ * host, a stored web password shorter than MIN_PASSWORD_LENGTH stay (with a warning), and the web
+ * password be removed.
+ */
+export interface ValidateOptions {
+  trusted?: boolean;
+}
+
 export type ValidationResult = { ok: true; config: Config; warnings: string[] } | { ok: false; errors: FieldError[] };
 
-/** What GET /api/config shows for a secret: whether one is set and a short fingerprint of it. */
+/** What GET /api/config shows for a secret: whether one is set and, for keys, a short fingerprint. */
 export interface SecretState {
   set: boolean;
-  /** first 4 upper-case hex digits of the FNV-1a hash of the secret; null when not set */
+  /** keys only: first 4 upper-case hex digits of the FNV-1a hash (which key is set); null for
+   *  passwords and credential headers, whose fingerprint would help guessing them offline */
   fingerprint: string | null;
 }
 
@@ -75,6 +87,8 @@ const PASSWORD_MAX = 256;
 const PRESET_MAX = 64;
 const HOST_MAX = 253; // RFC 1035 2.3.4
 const SSID_MAX_BYTES = 32; // IEEE 802.11: an SSID is 0..32 octets
+const ALLOWED_HOSTS_MAX = 16;
+const REPLAY_NAME_MAX = 64;
 
 
 type Obj = Record<string, unknown>;
@@ -304,6 +318,69 @@ function password(max: number): (v: string) => Checked<string> {
   return (v) => (v.length > max ? bad(`is too long: at most ${max} characters; this one has ${v.length}`) : good(v));
 }
 
+/** The web password: at least MIN_PASSWORD_LENGTH characters (a shorter stored one stays, with a warning). */
+function webPassword(ctx: Ctx, trusted: boolean): (v: string) => Checked<string> {
+  return (v) => {
+    if (v.length > 128) return bad(`is too long: at most 128 characters; this one has ${v.length}`);
+    if (v.length >= MIN_PASSWORD_LENGTH) return good(v);
+    if (!trusted) return bad(`is too short: at least ${MIN_PASSWORD_LENGTH} characters; this one has ${v.length}`);
+    ctx.warnings.push(`the web password has fewer than ${MIN_PASSWORD_LENGTH} characters: choose a longer one on the Device page`);
+    return good(v);
+  };
+}
+
+/** Host names under which the UI may be reached, besides IP addresses and its own names. */
+function hostList(): Check<string[]> {
+  return (v) => {
+    if (!Array.isArray(v)) return bad("must be a list of host names, e.g. [\"meter.example.net\"]");
+    if (v.length > ALLOWED_HOSTS_MAX) return bad(`at most ${ALLOWED_HOSTS_MAX} names; this list has ${v.length}`);
+    const out: string[] = [];
+    for (const item of v) {
+      if (typeof item !== 'string') return bad('must be a list of host names (text)');
+      let s = item.trim().toLowerCase();
+      if (s.endsWith('.')) s = s.slice(0, -1);
+      if (s.length > HOST_MAX || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(s))
+        return bad(`'${item.slice(0, 64)}' is not a host name (letters, digits, '-' and dots; no port, no http://)`);
+      if (out.indexOf(s) < 0) out.push(s);
+    }
+    return good(out);
+  };
+}
+
+/**
+ * Through the API a replay file is a file name in the data directory's replay folder (no path),
+ * or the value already saved; any path of the host only from the owner's side (trusted).
+ */
+function replayFile(saved: string, trusted: boolean): Check<string> {
+  return (v) => {
+    if (typeof v !== 'string') return bad('must be text');
+    const s = v.trim();
+    if (s.length > TEXT_MAX) return bad(`is too long: at most ${TEXT_MAX} characters; this one has ${s.length}`);
+    if (trusted || s === '' || s === saved) return good(s);
+    if (s.length > REPLAY_NAME_MAX || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(s))
+      return bad("must be the name of a file in the 'replay' folder of the data directory (letters, digits, '.', '-', '_'; no path); other files only with 'meterbridge run --replay FILE'");
+    return good(s);
+  };
+}
+
+/** Whether a change gives this field as new text (not absent, null or a SecretState). */
+function givesText(o: Obj | null, key: string): boolean {
+  if (o === null) return false;
+  const want = key.toLowerCase();
+  for (const k of Object.keys(o)) if (k.trim().toLowerCase() === want && typeof o[k] === 'string' && o[k] !== '') return true;
+  return false;
+}
+
+/** scheme://host:port of an http(s) address, lower case with the default port; '' for none. */
+export function urlOrigin(u: string): string {
+  const m = /^(https?):\/\/([^/?#]*)/i.exec(u.trim());
+  if (!m) return '';
+  const scheme = m[1].toLowerCase();
+  let authority = m[2].toLowerCase();
+  if (authority.indexOf(':') < 0 || authority.endsWith(']')) authority += scheme === 'https' ? ':443' : ':80';
+  return `${scheme}://${authority}`;
+}
+
 /** Header names whose values are credentials, hidden like the SECRET_FIELDS. */
 export function isSecretHeader(name: string): boolean {
   return /auth|token|secret|key|pass|cookie|session/i.test(name);
@@ -395,8 +472,9 @@ const MS = 'a whole number of milliseconds';
  * Checks and normalises `input` (whole or partial) on top of `base` (default: the factory
  * settings; assumed valid). Returns a fresh Config, or every bad field at once.
  */
-export function validateConfig(input: unknown, base: Config = defaultConfig()): ValidationResult {
+export function validateConfig(input: unknown, base: Config = defaultConfig(), options: ValidateOptions = {}): ValidationResult {
   const ctx: Ctx = { errors: [], warnings: [] };
+  const trusted = options.trusted === true;
   if (!isObject(input)) return { ok: false, errors: [{ field: '', message: 'must be a group of settings (a JSON object)' }] };
   const d = defaultConfig(); // its keys are the known settings
   const root = group(ctx, input, '', d) as Obj;
@@ -437,7 +515,7 @@ export function validateConfig(input: unknown, base: Config = defaultConfig()): 
       stopBits: read(ctx, ser, 'source.serial', 'stopBits', bs.serial.stopBits, oneOf([1, 2] as const)),
     },
     replay: {
-      file: read(ctx, rep, 'source.replay', 'file', bs.replay.file, text(TEXT_MAX)),
+      file: read(ctx, rep, 'source.replay', 'file', bs.replay.file, replayFile(bs.replay.file, options.trusted === true)),
       intervalMs: read(ctx, rep, 'source.replay', 'intervalMs', bs.replay.intervalMs, whole(100, 3600000, MS)),
       loop: read(ctx, rep, 'source.replay', 'loop', bs.replay.loop, flag()),
     },
@@ -500,7 +578,12 @@ export function validateConfig(input: unknown, base: Config = defaultConfig()): 
   const outbox = { capacity: read(ctx, o, 'outbox', 'capacity', base.outbox.capacity, whole(1, 100000)) };
 
   const w = group(ctx, root.web, 'web', d.web);
-  const web = { password: secret(ctx, w, 'web', 'password', base.web.password, password(128)) };
+  const web: Config['web'] = {
+    password: secret(ctx, w, 'web', 'password', base.web.password, webPassword(ctx, trusted)),
+    allowedHosts: read(ctx, w, 'web', 'allowedHosts', base.web.allowedHosts, hostList()),
+  };
+  if (!trusted && web.password === '' && base.web.password !== '')
+    fail(ctx, 'web.password', 'cannot be removed, only changed: the settings would be open to whoever sets the next one (a factory reset removes it with every other setting)');
 
   const wf = group(ctx, root.wifi, 'wifi', d.wifi);
   const wifi: WifiConfig = {
@@ -527,6 +610,22 @@ export function validateConfig(input: unknown, base: Config = defaultConfig()): 
     fail(ctx, 'httpPush.url', 'is needed when HTTP push is on: an address starting with http:// or https://');
 
   if (ctx.errors.length) return { ok: false, errors: ctx.errors };
+
+  // A saved secret belongs to its destination: another broker or push server does not get it
+  // unless this same change names it again (a secret saved before any destination was named
+  // goes to the first one).
+  if (mqtt.password !== '' && bq.host !== '' && (mqtt.host !== bq.host || mqtt.port !== bq.port || mqtt.tls !== bq.tls) && !givesText(q, 'password')) {
+    mqtt.password = '';
+    ctx.warnings.push('mqtt.password was cleared because the broker (host, port or TLS) changed: enter the password for the new broker');
+  }
+  if (urlOrigin(bp.url) !== '' && urlOrigin(httpPush.url) !== urlOrigin(bp.url)) {
+    const given = p && isObject(p.headers) ? p.headers : null;
+    for (const name of Object.keys(httpPush.headers)) {
+      if (!isSecretHeader(name) || (given !== null && givesText(given, name))) continue;
+      delete httpPush.headers[name];
+      ctx.warnings.push(`the header httpPush.headers.${name} was removed because the push address now goes to another server: enter it again for the new one`);
+    }
+  }
 
   if (meter.authKey !== '' && meter.key === '')
     ctx.warnings.push('meter.authKey is set but meter.key is empty: without the encryption key (GUEK) the meter data cannot be decrypted');
@@ -611,14 +710,15 @@ function eachSecret(o: Obj, fn: (parent: Obj, key: string) => void): void {
   }
 }
 
-/** For GET /api/config: the config with every secret replaced by { set, fingerprint }. */
+/** For GET /api/config: the config with every secret replaced by { set, fingerprint } (fingerprints of keys only). */
 export function redactConfig(config: Config): RedactedConfig {
   const out = cloneConfig(config);
   eachSecret(out, (parent, key) => {
-    parent[key] = secretState(parent[key] as string);
+    const value = parent[key] as string;
+    parent[key] = key === 'key' || key === 'authKey' ? secretState(value) : { set: value !== '', fingerprint: null };
   });
   const h = (out.httpPush as Obj).headers as Obj;
-  for (const name of Object.keys(h)) if (isSecretHeader(name)) put(h, name, secretState(h[name] as string));
+  for (const name of Object.keys(h)) if (isSecretHeader(name)) put(h, name, { set: h[name] !== '', fingerprint: null });
   return out as unknown as RedactedConfig;
 }
 

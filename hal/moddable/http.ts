@@ -39,6 +39,8 @@ export interface UploadHead {
   headers: Record<string, string>;
   /** Content-Length */
   length: number;
+  /** the client's IP address (the API's per-address guessing limit) */
+  remoteAddress?: string;
 }
 
 /** Receives one request body piece by piece. */
@@ -247,7 +249,7 @@ class Connection {
     const continues = (h.expect ?? '').toLowerCase() === '100-continue';
     if (this.expected > 0) {
       for (const route of this.server.uploads) {
-        const r = route.accept({ method: this.method, url: this.url, headers: h, length: this.expected });
+        const r = route.accept({ method: this.method, url: this.url, headers: h, length: this.expected, remoteAddress: this.remote() });
         if (r === null) continue;
         if ('write' in r) {
           this.sink = r;
@@ -273,6 +275,14 @@ class Connection {
     if (continues) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
   }
 
+  private remote(): string | undefined {
+    try {
+      return this.socket.get('REMOTE_IP');
+    } catch {
+      return undefined;
+    }
+  }
+
   private request(): HttpServerRequest {
     return {
       method: this.method,
@@ -280,6 +290,7 @@ class Connection {
       headers: this.headers,
       body: this.body ?? new Uint8Array(0),
       bodyTooLarge: this.tooLarge || undefined,
+      remoteAddress: this.remote(),
     };
   }
 

@@ -16,7 +16,6 @@ import { Gateway, checkTemplates } from '../../firmware/gateway.js';
 import { createApi, json } from '../../firmware/api.js';
 import { loadConfig, serializeConfig } from '../../firmware/config/migrate.js';
 import type { Config } from '../../firmware/config/types.js';
-import { PRESETS } from '../../firmware/template/presets.js';
 import type { Hal, HttpHandler, HttpServerRequest, HttpServerResponse } from '../hal.js';
 import { readBoard } from './board.js';
 import { ModdableClock, applyCentralEuropeanTime } from './clock.js';
@@ -52,11 +51,6 @@ class DeviceGateway extends Gateway {
     await super.applyConfig(limited, w);
     this.changed(prev, limited);
   }
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q >= 0 ? url.slice(0, q) : url;
 }
 
 /** The gzipped UI from the manifest's resources, viewed in flash (no copy into RAM). */
@@ -125,24 +119,24 @@ export default function main(): void {
     }
     storage.write(CONFIG_NAME, serializeConfig(c));
   };
-  const api = createApi({ gateway, clock, randomBytes: hal.randomBytes, save, restart, ui: loadUi(VERSION) });
-  const ota = new OtaService({ authorized: (h) => api.auth.check(h), logger, restart, version: VERSION });
+  const api = createApi({
+    gateway,
+    clock,
+    randomBytes: hal.randomBytes,
+    save,
+    restart,
+    ui: loadUi(VERSION),
+    // under the API's access rules: Host allow-list, first run, password
+    routes: { '/api/network': { GET: () => json(200, network?.describe() ?? { mode: 'off' }) } },
+  });
+  const ota = new OtaService({ guard: (req) => api.guard(req), logger, restart, version: VERSION });
 
   const handler: HttpHandler = (req: HttpServerRequest): Promise<HttpServerResponse> => {
+    // setup mode: a phone's captive-portal probe for another host is sent to the setup page
     const redirect = network?.portal(req) ?? null;
     if (redirect) return Promise.resolve(redirect);
     const own = ota.handle(req);
     if (own) return Promise.resolve(own);
-    const path = pathOf(req.url);
-    if (path === '/api/network' && req.method === 'GET') {
-      if (!api.auth.check(req.headers)) return Promise.resolve(json(401, { error: 'password required', detail: 'log in with the web password' }));
-      return Promise.resolve(json(200, network?.describe() ?? { mode: 'off' }));
-    }
-    if (path === '/api/presets' && req.method === 'GET' && api.auth.check(req.headers)) {
-      // PRESETS lives in flash when main is preloaded, and XS's JSON.stringify throws "read only
-      // value" on flash objects (xs/sources/xsJSON.c): send copies (presets hold only strings)
-      return Promise.resolve(json(200, PRESETS.map((p) => ({ ...p }))));
-    }
     return api.handler(req);
   };
 

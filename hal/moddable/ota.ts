@@ -40,8 +40,8 @@ const HEALTHY_AFTER_MS = 60_000;
 const ROLLBACK_WINDOW_MS = 5 * 60_000;
 
 export interface OtaOptions {
-  /** the API's access check (Auth.check of createApi) */
-  authorized(headers: Record<string, string>): boolean;
+  /** the API's access rules (createApi's guard): host, cross-site, first run, password */
+  guard(req: UploadHead | HttpServerRequest): HttpServerResponse | null;
   logger: Logger;
   /** graceful restart (publishes "offline", then esp_restart) */
   restart(): void;
@@ -53,12 +53,6 @@ function pathOf(url: string): string {
   return q >= 0 ? url.slice(0, q) : url;
 }
 
-/** The API's cross-site rule (firmware/api.ts): an Origin must name the Host it is sent to. */
-function crossSite(headers: Record<string, string>): boolean {
-  const origin = headers.origin;
-  return !!origin && origin !== 'null' && !!headers.host && origin.replace(/^https?:\/\//, '') !== headers.host;
-}
-
 export class OtaService implements UploadRoute {
   private busy = false;
 
@@ -67,7 +61,8 @@ export class OtaService implements UploadRoute {
   /** GET /api/ota (what runs, and in which state); other methods without a body. Null: not ours. */
   handle(req: HttpServerRequest): HttpServerResponse | null {
     if (pathOf(req.url) !== OTA_PATH) return null;
-    if (!this.o.authorized(req.headers)) return json(401, { error: 'password required', detail: 'log in with the web password' });
+    const refused = this.o.guard(req);
+    if (refused) return refused;
     if (req.method === 'GET' || req.method === 'HEAD') {
       return json(200, { version: this.o.version, partition: runningPartition(), state: imageState(), maxBytes: OTA_SLOT_BYTES, updating: this.busy });
     }
@@ -78,8 +73,8 @@ export class OtaService implements UploadRoute {
   accept(head: UploadHead): UploadSink | HttpServerResponse | null {
     if (pathOf(head.url) !== OTA_PATH) return null;
     if (head.method !== 'POST' && head.method !== 'PUT') return json(405, { error: `method ${head.method} not allowed`, allowed: ['GET', 'POST', 'PUT'] }, { Allow: 'GET, POST, PUT' });
-    if (crossSite(head.headers)) return json(403, { error: 'cross-site request refused' });
-    if (!this.o.authorized(head.headers)) return json(401, { error: 'password required', detail: 'log in with the web password' });
+    const refused = this.o.guard(head);
+    if (refused) return refused;
     const type = (head.headers['content-type'] ?? 'application/octet-stream').toLowerCase();
     if (!type.startsWith('application/octet-stream')) return json(415, { error: 'Content-Type must be application/octet-stream' });
     if (head.length > OTA_SLOT_BYTES) return json(413, { error: 'image too large', detail: `an app slot holds ${OTA_SLOT_BYTES} bytes; this image has ${head.length}` });

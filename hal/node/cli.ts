@@ -12,9 +12,11 @@ const USAGE = `usage:
       space) or, with --binary, as raw bytes. Prints one Reading per push as a JSON line; errors
       go to stderr as "error: <kind> at byte <offset>: <detail>" and make the exit code 1.
       Bare APDUs may be given one per line.
-  meterbridge run [--config FILE] [--data DIR] [--port N] [--serial PATH | --replay FILE | --simulate]
+  meterbridge run [--config FILE] [--data DIR] [--host ADDR] [--port N] [--serial PATH | --replay FILE | --simulate]
       Runs the gateway: web UI and HTTP API, MQTT and HTTP push as configured. Without a
-      serial port it runs on the built-in meter simulator (demo mode).
+      serial port it runs on the built-in meter simulator (demo mode). The web UI listens on
+      127.0.0.1 (this computer only) unless --host names another address, e.g. --host 0.0.0.0
+      for every network of this computer.
   meterbridge simulate [--key HEX] [--one-phase] [--hdlc] [COUNT]
       Prints COUNT pushes of the simulated meter as hex, one per line.
 `;
@@ -30,7 +32,7 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--key', '--auth-key', '--config', '--serial', '--replay', '--port', '--data']);
+const VALUE_FLAGS = new Set(['--key', '--auth-key', '--config', '--serial', '--replay', '--port', '--data', '--host']);
 
 export function parseArgs(args: string[]): Parsed | string {
   const positional: string[] = [];

@@ -26,7 +26,7 @@ export function nodeHttpServer(options: { host?: string; bodyLimit?: number } = 
             for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
             let out;
             try {
-              out = await handler({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body: new Uint8Array(Buffer.concat(chunks)), bodyTooLarge: tooLarge });
+              out = await handler({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body: new Uint8Array(Buffer.concat(chunks)), bodyTooLarge: tooLarge, remoteAddress: req.socket.remoteAddress });
             } catch (e) {
               out = { status: 500, headers: { 'Content-Type': 'text/plain' }, body: `internal error: ${(e as Error).message}` };
             }
@@ -35,7 +35,7 @@ export function nodeHttpServer(options: { host?: string; bodyLimit?: number } = 
           });
         });
         server.on('error', reject);
-        server.listen(port, options.host ?? '0.0.0.0', () => {
+        server.listen(port, options.host ?? '127.0.0.1', () => {
           const a = server!.address();
           resolve(typeof a === 'object' && a ? a.port : port);
         });

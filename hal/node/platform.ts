@@ -2,7 +2,7 @@
  * The host HAL: clock, atomic file storage, logger, sources (serial port, replay file,
  * simulator), MQTT, HTTP client and server, all on Node's own modules.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ByteSource, Clock, Hal, HttpClient, Logger, Storage, TimerHandle } from '../hal.js';
@@ -24,10 +24,24 @@ export const nodeClock: Clock = {
   },
 };
 
-/** Files in a directory; writes go to a temp file, fsync, then rename, so a crash leaves the old or the new file. */
+/** A temp file of an interrupted save: `<name>.tmp`, or `<name>.tmp-<pid>` of older versions. */
+function isTemporary(file: string): boolean {
+  const i = file.lastIndexOf('.tmp');
+  return i > 0 && (i + 4 === file.length || file[i + 4] === '-');
+}
+
+/**
+ * Files in a directory; writes go to a temp file, fsync, rename, fsync of the directory, so a
+ * crash leaves the old or the new file. Temp files that a kill during a save left behind (they
+ * hold every secret) are removed on start and after every save (a factory reset is a save).
+ */
 export function fileStorage(dir: string): Storage {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = (name: string) => join(dir, name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  const removeTemporary = () => {
+    for (const f of readdirSync(dir)) if (isTemporary(f)) rmSync(join(dir, f), { force: true });
+  };
+  removeTemporary();
   return {
     read(name) {
       try {
@@ -38,7 +52,7 @@ export function fileStorage(dir: string): Storage {
     },
     write(name, text) {
       const target = path(name);
-      const tmp = `${target}.tmp-${process.pid}`;
+      const tmp = `${target}.tmp`;
       const fd = openSync(tmp, 'w', 0o600);
       try {
         writeSync(fd, text);
@@ -47,6 +61,14 @@ export function fileStorage(dir: string): Storage {
         closeSync(fd);
       }
       renameSync(tmp, target);
+      // the rename itself is only durable once the directory is
+      const d = openSync(dir, 'r');
+      try {
+        fsyncSync(d);
+      } finally {
+        closeSync(d);
+      }
+      removeTemporary();
     },
     remove(name) {
       rmSync(path(name), { force: true });
@@ -84,12 +106,19 @@ export const nodeHttpClient: HttpClient = {
   },
 };
 
-export function createSource(config: SourceConfig, meterKey: Uint8Array | null, clock: Clock = nodeClock): ByteSource {
+/** The folder of the data directory whose files the web UI may choose for replay. */
+export const REPLAY_FOLDER = 'replay';
+
+export function createSource(config: SourceConfig, meterKey: Uint8Array | null, clock: Clock = nodeClock, dataDir = '.'): ByteSource {
   switch (config.type) {
     case 'serial':
       return new SerialSource(config.serial);
-    case 'replay':
-      return new ReplaySource(config.replay.file, config.replay.intervalMs, config.replay.loop, clock);
+    case 'replay': {
+      // a bare name is a file of the replay folder; a path came from the command line or a config file
+      const f = config.replay.file;
+      const file = f.indexOf('/') < 0 && f.indexOf('\\') < 0 ? join(dataDir, REPLAY_FOLDER, f) : f;
+      return new ReplaySource(file, config.replay.intervalMs, config.replay.loop, clock);
+    }
     default: {
       const sim = new MeterSimulator({ crypto: nodeCrypto, key: meterKey ?? new Uint8Array(16), phases: config.simulator.phases });
       return new SimulatorSource(sim, clock, config.simulator.intervalMs, config.simulator.phases);
@@ -105,7 +134,7 @@ export function createNodeHal(options: { dataDir: string; logger?: Logger; clock
     storage: fileStorage(options.dataDir),
     logger,
     crypto: nodeCrypto,
-    createSource: (config, key) => createSource(config, key, clock),
+    createSource: (config, key) => createSource(config, key, clock, options.dataDir),
     createMqttClient: () => createMqttClient({ logger }),
     httpClient: nodeHttpClient,
     memory: () => {

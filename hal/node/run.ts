@@ -2,12 +2,14 @@
  * `meterbridge run` and `meterbridge simulate` on the host.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Gateway, checkTemplates } from '../../firmware/gateway.js';
 import { createApi } from '../../firmware/api.js';
 import { loadConfig, serializeConfig } from '../../firmware/config/migrate.js';
 import { validateConfig } from '../../firmware/config/validate.js';
 import type { Config } from '../../firmware/config/types.js';
+import type { Clock } from '../hal.js';
 import { parseKeyText } from '../../firmware/keys.js';
 import { MeterSimulator } from '../../firmware/simulator.js';
 import { toHex } from '../../firmware/bytes.js';
@@ -39,6 +41,13 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * The host's web UI listens on loopback unless told otherwise: a computer may sit in networks the
+ * owner does not control (a laptop), and may run other services; the ESP32 is only ever in the
+ * owner's network or its own setup access point and listens on all its interfaces.
+ */
+export const DEFAULT_HOST = '127.0.0.1';
+
 /** Starts a gateway with its HTTP server; used by `run` and by the integration tests. */
 export async function startGateway(options: {
   config: Config;
@@ -48,11 +57,14 @@ export async function startGateway(options: {
   host?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   log?: (line: string) => void;
+  /** tests: a clock they can move (the guessing limits) */
+  clock?: Clock;
 }): Promise<RunningGateway> {
   const logger = consoleLogger(options.logLevel ?? options.config.log.level, options.log);
   let gateway: Gateway | null = null;
   const hal = createNodeHal({
     dataDir: options.dataDir,
+    clock: options.clock,
     logger,
     restart: () => {
       const g = gateway!;
@@ -62,6 +74,7 @@ export async function startGateway(options: {
   });
   gateway = new Gateway(hal, options.config, VERSION, options.warnings ?? []);
   gateway.start();
+  const own = hostname().toLowerCase();
   const { handler } = createApi({
     gateway,
     clock: hal.clock,
@@ -69,10 +82,18 @@ export async function startGateway(options: {
     save: (config) => hal.storage.write('config', serializeConfig(config)),
     restart: hal.restart,
     ui: loadUiAsset(),
+    names: [own, own + '.local'],
   });
-  const server = nodeHttpServer({ host: options.host });
-  const port = await server.listen(options.httpPort ?? options.config.http.port, handler);
-  logger.log('info', `web UI and API on http://${options.host ?? '0.0.0.0'}:${port}/`);
+  const host = options.host ?? DEFAULT_HOST;
+  const server = nodeHttpServer({ host });
+  let port: number;
+  try {
+    port = await server.listen(options.httpPort ?? options.config.http.port, handler);
+  } catch (e) {
+    await gateway.stop();
+    throw e;
+  }
+  logger.log('info', `web UI and API on http://${host.indexOf(':') >= 0 ? `[${host}]` : host}:${port}/`);
   return {
     gateway: gateway!,
     port,
@@ -101,9 +122,15 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       return 2;
     }
   } else {
+    const file = resolve(dataDir, 'config');
     try {
-      text = readFileSync(resolve(dataDir, 'config'), 'utf8');
-    } catch {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        io.stderr(`error: cannot read the settings ${file}: ${code === 'EISDIR' ? 'it is a directory, not a file' : (e as Error).message}`);
+        return 1;
+      }
       text = null;
     }
   }
@@ -115,12 +142,18 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const serial = f.get('--serial');
   const replay = f.get('--replay');
   if (typeof serial === 'string') override.source = { type: 'serial', serial: { path: serial } };
+  // the command line may replay any file of the host; the web API only the replay folder's
   else if (typeof replay === 'string') override.source = { type: 'replay', replay: { file: resolve(replay) } };
   else if (f.has('--simulate')) override.source = { type: 'simulator' };
   const port = f.get('--port');
   if (typeof port === 'string') override.http = { port: Number(port) };
+  const host = f.get('--host');
+  if (host === true || host === '') {
+    io.stderr('error: usage: --host needs an address, e.g. 127.0.0.1 or 0.0.0.0');
+    return 2;
+  }
   if (Object.keys(override).length) {
-    const v = validateConfig(override, config);
+    const v = validateConfig(override, config, { trusted: true });
     if (!v.ok) {
       for (const e of v.errors) io.stderr(`error: config ${e.field}: ${e.message}`);
       return 2;
@@ -131,7 +164,18 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   for (const e of templateErrors) warnings.push(`${e.field}: ${e.message}`);
   for (const w of warnings) io.stderr(`warning: ${w}`);
   if (config.source.type === 'simulator') io.stderr('info: no serial port configured: demo mode on the built-in meter simulator');
-  const running = await startGateway({ config, dataDir, warnings });
+  let running: RunningGateway;
+  try {
+    running = await startGateway({ config, dataDir, warnings, host: typeof host === 'string' ? host : undefined });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const at = `${typeof host === 'string' ? host : DEFAULT_HOST}:${config.http.port}`;
+    if (err.code === 'EADDRINUSE') io.stderr(`error: cannot listen on ${at}: the port is in use (another meterbridge?); choose another with --port`);
+    else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') io.stderr(`error: cannot listen on ${at}: this computer has no such address`);
+    else if (err.code === 'EACCES') io.stderr(`error: cannot listen on ${at}: not allowed (ports below 1024 need extra rights)`);
+    else io.stderr(`error: cannot start: ${err.message}`);
+    return 1;
+  }
   await new Promise<void>((done) => {
     const shutdown = () => {
       process.off('SIGINT', shutdown);

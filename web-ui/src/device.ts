@@ -1,6 +1,6 @@
 /** The Device page: web password, backup (export/import), restart and factory reset. */
 import { call, download, errText } from './api';
-import { $, busy, say, tid } from './dom';
+import { $, busy, say } from './dom';
 import { showErrors, state } from './forms';
 
 export interface Hooks {
@@ -10,14 +10,6 @@ export interface Hooks {
 
 const input = (id: string) => $<HTMLInputElement>('#' + id);
 
-export function showPasswordState(passwordSet: boolean): void {
-  tid('password-state').textContent = passwordSet
-    ? 'A web password is set. Set a new one here to change it.'
-    : 'No web password is set: anyone on your network can open these pages.';
-  $('#logout').hidden = $('#remove-password').hidden = !passwordSet;
-  tid('save-password').textContent = passwordSet ? 'Change password' : 'Set password';
-}
-
 export function initDevice(hooks: Hooks): void {
   const pw = $<HTMLFormElement>('#form-password');
   const pwMsg = $('.msg', pw);
@@ -25,7 +17,7 @@ export function initDevice(hooks: Hooks): void {
     ev.preventDefault();
     const p1 = input('f-web-password');
     const p2 = input('f-web-password2');
-    if (!p1.value) return showErrors(pw, pwMsg, [{ field: 'web.password', message: 'type the new password' }]);
+    if (p1.value.length < 8) return showErrors(pw, pwMsg, [{ field: 'web.password', message: 'at least 8 characters' }]);
     if (p1.value !== p2.value) return showErrors(pw, pwMsg, [{ field: 'web.password', message: 'the two passwords differ' }]);
     const ok = await busy(pw, async () => {
       const a = await call('/api/config', 'PUT', { web: { password: p1.value } });
@@ -48,13 +40,6 @@ export function initDevice(hooks: Hooks): void {
   $('#logout').onclick = async () => {
     await call('/api/logout', 'POST');
     await hooks.reload();
-  };
-  $('#remove-password').onclick = async () => {
-    if (!confirm('Remove the web password? Anyone on your network can then change the settings.')) return;
-    const a = await call('/api/config', 'PUT', { web: { password: '' } });
-    if (a.ok) state.config = a.data.config;
-    await hooks.reload();
-    say(pwMsg, a.ok ? 'Password removed.' : errText(a), !a.ok);
   };
 
   const backup = $('#msg-backup');

@@ -33,11 +33,11 @@ export const controls = (root: ParentNode): Ctl[] => $$<Ctl>('[name*="."]', root
 
 const isSecret = (v: unknown): v is SecretState => typeof v === 'object' && v !== null && 'set' in v;
 
-const secretText = (s: SecretState): string => (s.set ? `set (fingerprint ${s.fingerprint})` : 'not set');
+const secretText = (s: SecretState): string => (s.set ? (s.fingerprint ? `set (fingerprint ${s.fingerprint})` : 'set') : 'not set');
 
 // ---- HTTP headers as "Name: value" lines ----------------------------------------------------
 
-const savedMark = (s: SecretState): string => `(saved, fingerprint ${s.fingerprint})`;
+const savedMark = (s: SecretState): string => (s.fingerprint ? `(saved, fingerprint ${s.fingerprint})` : '(saved)');
 
 function headersText(hs: Record<string, string | SecretState>): string {
   return Object.keys(hs)
@@ -212,6 +212,46 @@ export function secretWidgets(): void {
       }
     });
     c.after(h('p', { class: 'sec' }, 'Saved: ', info, ' ', clear));
+  }
+}
+
+/** scheme://host:port of an address (the gateway's rule for where push credentials may go). */
+function origin(u: string): string {
+  try {
+    const x = new URL(u.trim());
+    return x.protocol + '//' + x.host + ':' + (x.port || (x.protocol === 'https:' ? '443' : '80'));
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A saved secret belongs to its destination: while the form names another broker or push server,
+ * say that the saved password or credential headers will be removed and must be entered again.
+ */
+export function rebindHints(): void {
+  const value = (name: string): string => {
+    const c = $<Ctl>(`[name="${name}"]`);
+    return c instanceof HTMLInputElement && c.type === 'checkbox' ? String(c.checked) : c.value.trim();
+  };
+  const rules: [string, string[], () => boolean][] = [
+    ['mqtt', ['mqtt.host', 'mqtt.port', 'mqtt.tls', 'mqtt.password'], () => {
+      const c = state.config;
+      if (!c || !c.mqtt.password.set || value('mqtt.password') !== '') return false;
+      return value('mqtt.host') !== c.mqtt.host || value('mqtt.port') !== String(c.mqtt.port) || value('mqtt.tls') !== String(c.mqtt.tls);
+    }],
+    ['http', ['httpPush.url', 'httpPush.headers'], () => {
+      const c = state.config;
+      if (!c || !Object.values(c.httpPush.headers).some((v) => isSecret(v) && v.set)) return false;
+      return origin(value('httpPush.url')) !== origin(c.httpPush.url);
+    }],
+  ];
+  for (const [id, names, show] of rules) {
+    const hint = $(`[data-rebind="${id}"]`);
+    const update = () => (hint.hidden = !show());
+    for (const n of names) $(`[name="${n}"]`).addEventListener('input', update);
+    for (const n of names) $(`[name="${n}"]`).addEventListener('change', update);
+    controlFor(names[0])!.closest('form')!.addEventListener('filled', update);
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import { call, download, errText, onUnauthorized } from './api';
 import { drawChart } from './chart';
-import { initDevice, showPasswordState } from './device';
-import { $, $$, say } from './dom';
-import { describe, fill, saveForm, secretWidgets, state } from './forms';
+import { initDevice } from './device';
+import { $, $$, h, say } from './dom';
+import { describe, fill, rebindHints, saveForm, secretWidgets, state } from './forms';
 import { keyWidgets } from './key';
 import { initMeter } from './meter';
 import { initPublishing, loadPresets, previewAll } from './publishing';
@@ -62,10 +62,26 @@ async function poll(): Promise<void> {
 function showLogin(): void {
   loggedIn = false;
   $('#nav').hidden = true;
-  $('#banner-password').hidden = true;
+  $('#page-setup').hidden = true;
   $('#page-login').hidden = false;
   route(false);
   $('#login-password').focus();
+}
+
+/** First run: nothing but the first password (the gateway refuses everything else until then). */
+async function showSetup(): Promise<void> {
+  loggedIn = false;
+  $('#nav').hidden = true;
+  $('#page-login').hidden = true;
+  $('#page-setup').hidden = false;
+  route(false);
+  $('#setup-password').focus();
+  // e.g. damaged settings whose password could not be read
+  const st = await call('/api/status');
+  const list = $('#setup-warnings');
+  const warnings: string[] = st.ok ? st.data.configWarnings ?? [] : [];
+  list.replaceChildren(...warnings.map((w) => h('li', { text: w[0].toUpperCase() + w.slice(1) + '.' })));
+  list.hidden = warnings.length === 0;
 }
 
 /** Session, config and presets; then every form shows the saved settings. */
@@ -76,15 +92,15 @@ async function load(): Promise<void> {
     setTimeout(load, 5000);
     return;
   }
+  if (!s.data.passwordSet) return showSetup();
   if (!s.data.authenticated) return showLogin();
   const [c] = await Promise.all([call('/api/config'), loadPresets()]);
   if (!c.ok) return;
   state.config = c.data;
   loggedIn = true;
   $('#page-login').hidden = true;
+  $('#page-setup').hidden = true;
   $('#nav').hidden = false;
-  $('#banner-password').hidden = s.data.passwordSet;
-  showPasswordState(s.data.passwordSet);
   CONFIG_FORMS.forEach((id) => fill($('#form-' + id)));
   route(false);
 }
@@ -115,16 +131,28 @@ function init(): void {
     const err = $('#login-error');
     err.textContent = 'Checking…';
     const a = await call('/api/login', 'POST', { password: input.value });
-    if (a.ok || a.status === 409) {
+    if (a.ok || a.status === 403) {
       input.value = '';
       err.textContent = '';
       await load();
-    } else say(err, a.status === 401 ? 'Wrong password' + (a.data?.detail ? ': ' + a.data.detail + '.' : '.') : errText(a), true);
+    } else say(err, a.status === 401 ? 'Wrong password.' : errText(a), true);
   };
-  $('[data-testid="banner-password-link"]').addEventListener('click', () => {
-    focusNext = '#f-web-password';
-    if (page === 'device') route(true);
-  });
+  const setup = $<HTMLFormElement>('#form-setup');
+  setup.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const p1 = $<HTMLInputElement>('#setup-password');
+    const p2 = $<HTMLInputElement>('#setup-password2');
+    const err = $('#setup-error');
+    if (p1.value.length < 8) return say(err, 'The password needs at least 8 characters.', true);
+    if (p1.value !== p2.value) return say(err, 'The two passwords differ.', true);
+    const a = await call('/api/config', 'PUT', { web: { password: p1.value } });
+    if (!a.ok) return say(err, a.status === 400 && a.data?.errors ? 'Not saved: ' + a.data.errors.map((e: { message: string }) => e.message).join('; ') + '.' : errText(a), true);
+    p1.value = p2.value = '';
+    err.textContent = '';
+    focusNext = '';
+    await load();
+  };
+  rebindHints();
   window.addEventListener('hashchange', () => route(true));
   document.addEventListener('visibilitychange', () => !document.hidden && poll());
   let resize = 0;
