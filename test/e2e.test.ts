@@ -60,19 +60,26 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
   let context: BrowserContext;
   let page: Page;
 
-  it('asks for a password, then sets one and stays logged in', async () => {
+  it('asks for a password first, refuses a short one, then sets one and stays logged in', async () => {
     context = await browser.newContext({ viewport: { width: 420, height: 900 }, acceptDownloads: true });
     page = await open(context);
-    await poll(() => byTest(page, 'banner-password').isVisible()).toBe(true);
-    await shot(page, 'status-no-password');
-    await byTest(page, 'nav-device').click();
-    await byTest(page, 'input-web-password').fill(PASSWORD);
-    await byTest(page, 'input-web-password-repeat').fill(PASSWORD);
-    await byTest(page, 'save-password').click();
-    await poll(() => byTest(page, 'banner-password').isVisible()).toBe(false);
+    await poll(() => byTest(page, 'setup-form').isVisible()).toBe(true);
+    expect(await byTest(page, 'nav-status').isVisible()).toBe(false);
+    // nothing but the first password until then
+    expect(await page.evaluate(async () => (await fetch('/api/config')).status)).toBe(403);
+    await shot(page, 'setup');
+    await byTest(page, 'setup-password').fill('short');
+    await byTest(page, 'setup-password-repeat').fill('short');
+    await byTest(page, 'setup-submit').click();
+    await poll(() => byTest(page, 'setup-error').textContent()).toContain('at least 8 characters');
+    await byTest(page, 'setup-password').fill(PASSWORD);
+    await byTest(page, 'setup-password-repeat').fill(PASSWORD);
+    await byTest(page, 'setup-submit').click();
+    await poll(() => byTest(page, 'page-status').isVisible()).toBe(true);
     // the API now wants the password, and this browser has its session
     expect((await fetch(`${base}/api/status`)).status).toBe(401);
     expect(await page.evaluate(async () => (await fetch('/api/status')).status)).toBe(200);
+    await byTest(page, 'nav-device').click();
     await shot(page, 'device');
   });
 
@@ -156,6 +163,19 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
     expect(body.meter).toBe('1KFM0200204035');
     expect(typeof body.power).toBe('number');
     await sub.close();
+    // a saved MQTT password belongs to this broker: the form says so when another one is typed
+    await page.locator('[name="mqtt.username"]').fill('meter');
+    await page.locator('[name="mqtt.password"]').fill('broker-pw');
+    await byTest(page, 'save-mqtt').click();
+    await poll(() => byTest(page, 'secret-mqtt.password').textContent()).toBe('set');
+    expect(await byTest(page, 'rebind-mqtt').isVisible()).toBe(false);
+    await page.locator('[name="mqtt.host"]').fill('broker.example.net');
+    await poll(() => byTest(page, 'rebind-mqtt').isVisible()).toBe(true);
+    await page.locator('[name="mqtt.password"]').fill('new-pw');
+    await poll(() => byTest(page, 'rebind-mqtt').isVisible()).toBe(false);
+    await page.locator('[name="mqtt.password"]').fill('');
+    await page.locator('[name="mqtt.host"]').fill('127.0.0.1');
+    await poll(() => byTest(page, 'rebind-mqtt').isVisible()).toBe(false);
   });
 
   it('exports the configuration and imports it again', async () => {
