@@ -41,6 +41,12 @@ describe('host logger and sources', () => {
     const c = defaultConfig();
     expect(createSource(c.source, new Uint8Array(16), nodeClock).description).toMatch(/^built-in meter simulator/);
     expect(createSource({ ...c.source, type: 'serial', serial: { ...c.source.serial, path: '/dev/ttyUSB9' } }, null).description).toBe('serial port /dev/ttyUSB9 (2400 baud 8E1)');
-    expect(createSource({ ...c.source, type: 'replay', replay: { file: 'x.hex', intervalMs: 5000, loop: true } }, null).description).toBe('replay of x.hex (a push every 5 s, looping)');
+    // a bare name is a file of the data directory's replay folder; a path is taken as it is
+    expect(createSource({ ...c.source, type: 'replay', replay: { file: 'x.hex', intervalMs: 5000, loop: true } }, null, nodeClock, '/data').description).toBe(
+      'replay of /data/replay/x.hex (a push every 5 s, looping)',
+    );
+    expect(createSource({ ...c.source, type: 'replay', replay: { file: '/home/me/x.hex', intervalMs: 5000, loop: false } }, null, nodeClock, '/data').description).toBe(
+      'replay of /home/me/x.hex (a push every 5 s)',
+    );
   });
 });

@@ -207,6 +207,10 @@ let rig: Rig | null = null;
 /** a second simulator for `sim`: the apparatus's own cost per push, to subtract */
 let spare: { simulator: MeterSimulator; t: number } | null = null;
 
+const WEB_PASSWORD = 'bench password';
+/** 'Basic ' + base64('x:bench password'): no Buffer or btoa on XS */
+const BASIC = 'Basic eDpiZW5jaCBwYXNzd29yZA==';
+
 function benchConfig(capacity: number | undefined): Config {
   const c = defaultConfig();
   c.mqtt.enabled = true;
@@ -214,6 +218,8 @@ function benchConfig(capacity: number | undefined): Config {
   c.mqtt.homeAssistant.enabled = true;
   c.httpPush.enabled = true;
   c.httpPush.url = 'http://x/push';
+  // the API closes everything but the status before a web password is set
+  c.web.password = WEB_PASSWORD;
   if (capacity !== undefined) {
     c.outbox.capacity = capacity;
     return c;
@@ -317,7 +323,7 @@ async function api(): Promise<unknown> {
   if (!r.api) throw new Error('init with api: true first');
   const out: Record<string, { status: number; bytes: number }> = {};
   for (const url of ['/api/status', '/api/reading', '/metrics']) {
-    const req: HttpServerRequest = { method: 'GET', url, headers: { host: 'meterbridge.local' }, body: new Uint8Array(0) };
+    const req: HttpServerRequest = { method: 'GET', url, headers: { host: 'meterbridge.local', authorization: BASIC }, body: new Uint8Array(0), remoteAddress: '192.168.1.20' };
     const res = await r.api(req);
     out[url] = { status: res.status, bytes: typeof res.body === 'string' ? res.body.length : res.body.byteLength };
   }
