@@ -1,7 +1,7 @@
 // `meterbridge decode` as a person runs it: the real bin script, stdin or a file, exit codes.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vector, wire } from './helpers.js';
@@ -119,6 +119,8 @@ describe.skipIf(!built)('meterbridge run', { timeout: 20_000 }, () => {
       }
       expect(reading?.meter.number).toBe('1KFM0100000035');
       expect(log).toContain('reading from replay of');
+      // the host listens on loopback unless --host says otherwise
+      expect(log).toContain(`web UI and API on http://127.0.0.1:${port}/`);
     } finally {
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
@@ -149,6 +151,36 @@ describe.skipIf(!built)('meterbridge run', { timeout: 20_000 }, () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('oddities end with one line each: settings that are a directory, a port in use', async () => {
+    const { createServer } = await import('node:net');
+    const dir = mkdtempSync(join(tmpdir(), 'meterbridge-run-'));
+    try {
+      mkdirSync(join(dir, 'config'));
+      const r = spawnSync(process.execPath, [BIN, 'run', '--data', dir, '--port', String(await freePort())], { encoding: 'utf8', timeout: 15_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(`error: cannot read the settings ${join(dir, 'config')}: it is a directory, not a file`);
+      rmSync(join(dir, 'config'), { recursive: true });
+      const busy = createServer();
+      await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+      const port = (busy.address() as { port: number }).port;
+      try {
+        const { spawn } = await import('node:child_process');
+        const child = spawn(process.execPath, [BIN, 'run', '--data', dir, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (c) => (err += c));
+        const code = await new Promise<number | null>((done) => child.once('exit', done));
+        expect(code).toBe(1);
+        const errors = err.split('\n').filter((l) => l.startsWith('error'));
+        expect(errors).toEqual([`error: cannot listen on 127.0.0.1:${port}: the port is in use (another meterbridge?); choose another with --port`]);
+        expect(err).not.toMatch(/^\s+at /m);
+      } finally {
+        busy.close();
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,12 +1,29 @@
 // hal/node/platform.ts: the host's storage, clock, logger and sources.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { consoleLogger, createSource, fileStorage, nodeClock } from '../hal/node/platform.js';
 import { defaultConfig } from '../firmware/config/defaults.js';
 
 describe('host storage', () => {
+  it('removes the temp files of saves a kill interrupted: on start and after every save (a factory reset too)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meterbridge-store-'));
+    try {
+      // what older versions and a kill between write and rename leave: every secret inside
+      for (const f of ['config.tmp-1234', 'config.tmp-99', 'config.tmp', 'derived.tmp']) writeFileSync(join(dir, f), '{"web":{"password":"x"}}');
+      writeFileSync(join(dir, 'config'), '{}');
+      writeFileSync(join(dir, 'notes.tmpl'), 'kept: not a temp file');
+      const s = fileStorage(dir);
+      expect(readdirSync(dir).sort()).toEqual(['config', 'notes.tmpl']);
+      writeFileSync(join(dir, 'config.tmp-5'), 'left by another run');
+      s.write('config', '{"reset":true}');
+      expect(readdirSync(dir).sort()).toEqual(['config', 'notes.tmpl']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes atomically (no temp file left behind), readable only by the owner, and removes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meterbridge-store-'));
     try {
