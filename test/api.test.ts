@@ -87,7 +87,7 @@ describe('first run: nothing open before a password', () => {
     for (const [path, method, b] of refused) {
       const r = await send(path, method, b);
       expect([path, method, r.status]).toEqual([path, method, 403]);
-      expect((await r.json()).error).toBe('set a web password first');
+      expect(((await r.json()) as J).error).toBe('set a web password first');
     }
     expect(g.gateway.currentConfig.mqtt.host).toBe('');
   });
@@ -115,7 +115,7 @@ describe('first run: nothing open before a password', () => {
   it('the first password has at least 8 characters; whoever sets it is logged in; the next one needs it', async () => {
     const short = await send('/api/config', 'PUT', { web: { password: 'abc' } });
     expect(short.status).toBe(400);
-    expect((await short.json()).errors).toEqual([{ field: 'web.password', message: 'is too short: at least 8 characters; this one has 3' }]);
+    expect(((await short.json()) as J).errors).toEqual([{ field: 'web.password', message: 'is too short: at least 8 characters; this one has 3' }]);
     const set = await send('/api/config', 'PUT', { web: { password: PASSWORD } }, { Origin: `http://127.0.0.1:${g.port}` });
     expect(set.status).toBe(200);
     const cookie = set.headers.get('set-cookie')!;
@@ -428,7 +428,7 @@ describe('secrets stay with their destination', () => {
       // the form as the UI sends it: the password untouched (null keeps the saved value)
       const r = await put({ mqtt: { host: evil.host, port: evil.port, password: null } });
       expect(r.status).toBe(200);
-      const answer = await r.json();
+      const answer: J = await r.json();
       expect(answer.warnings.join(' ')).toContain('mqtt.password was cleared because the broker (host, port or TLS) changed');
       expect(answer.config.mqtt.password).toEqual({ set: false, fingerprint: null });
       for (let i = 0; i < 250 && evil.connects.length === 0; i++) await sleep(20);
@@ -443,7 +443,7 @@ describe('secrets stay with their destination', () => {
       expect(pushes[0]).toEqual({ url: '/saved', authorization: 'Bearer push-secret' });
       const moved = await put({ httpPush: { url: `http://localhost:${pushPort}/moved`, headers: { Authorization: null } } });
       expect(moved.status).toBe(200);
-      expect((await moved.json()).warnings.join(' ')).toContain('httpPush.headers.Authorization was removed');
+      expect(((await moved.json()) as J).warnings.join(' ')).toContain('httpPush.headers.Authorization was removed');
       // localhost is another server than 127.0.0.3 (nothing listens there); coming back later
       // does not bring the removed header back
       const again = await put({ httpPush: { url: `http://127.0.0.3:${pushPort}/moved-back` } });
