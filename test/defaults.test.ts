@@ -48,7 +48,7 @@ describe('defaultConfig', () => {
       },
       http: { port: 8080, metricsTemplate: '' },
       outbox: { capacity: 1000 },
-      web: { password: '' },
+      web: { password: '', allowedHosts: [] },
       wifi: { ssid: '', password: '', hostname: 'meterbridge' },
       log: { level: 'info' },
     });
