@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Builds the xsnap-worker binary of @agoric/xsnap from the C sources its npm tarball ships
 // (moddable/xs + xsnap-native), when it is missing. npm skips the package's postinstall, and the
-// XS tests (test/xs.test.ts) and bench/xs.mjs need the binary. The make invocation is the one
+// XS tests (test/xs*.test.ts, through test/support/tools.ts) and bench/xs.mjs need the binary; it
+// is built on their first run, not at install, so the gateway installs without a C compiler. The make invocation is the one
 // `npm run build:from-env` (src/build.js) runs, release goal only, with the same config env file,
 // so a later `npm run build:from-env` in the package sees the release build as up to date.
 //
 //   node scripts/build-xsnap.mjs           build if missing, print the binary's path
 //   node scripts/build-xsnap.mjs --force   rebuild even if present (make decides what is stale)
+//   node scripts/build-xsnap.mjs --check   exit 0 if the binary is there, 1 if not; builds nothing
 //
 // Exit codes: 0 built or already there; 1 build failed; 2 cc/make missing or OS unsupported.
 import { spawnSync } from 'node:child_process';
@@ -44,6 +46,7 @@ function runnable(path) {
   }
 }
 
+if (process.argv.includes('--check')) process.exit(runnable(bin) ? 0 : 1);
 if (runnable(bin) && !force) {
   console.log(bin);
   process.exit(0);
@@ -54,8 +57,7 @@ function has(cmd) {
 }
 const missing = ['cc', 'make'].filter((c) => !has(c));
 if (missing.length) {
-  fail(2, `cannot build ${bin}: ${missing.join(' and ')} not found on PATH. ` +
-    'Install a C toolchain (Debian/Ubuntu: apt-get install build-essential; macOS: xcode-select --install) and run this again.');
+  fail(2, `${missing.join(' and ')} not found, needed once to build the XS engine for the XS tests: apt-get install build-essential (macOS: xcode-select --install)`);
 }
 if (!existsSync(join(pkgDir, 'moddable/xs/includes/xs.h'))) {
   fail(2, `${pkgDir} ships no XS sources (moddable/xs); reinstall @agoric/xsnap`);

@@ -8,6 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startGateway, loadUiAsset, type RunningGateway } from '../hal/node/run.js';
 import { validateConfig } from '../firmware/config/validate.js';
 import { startBroker, subscribe, type Broker } from './support/mosquitto.js';
+import { requireTool } from './support/tools.js';
 
 const SHOTS = join(process.cwd(), 'test-output', 'screenshots');
 const PASSWORD = 'my meter, my data';
@@ -21,6 +22,7 @@ let dir: string;
 
 beforeAll(async () => {
   if (!loadUiAsset()) throw new Error('the web UI is not built: run `npm run build` first');
+  requireTool('chromium');
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'meterbridge-e2e-'));
   broker = await startBroker();

@@ -1,8 +1,8 @@
 // The serial source on a real pseudo-terminal pair made by socat: the serialport package opens
 // one end at 2400 baud 8E1 as it would a USB M-Bus adapter; the test writes real meter frames
 // into the other end.
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { decode } from '../firmware/decoder.js';
 import { encryptionKey } from '../firmware/keys.js';
 import { nodeCrypto } from '../hal/node/crypto.js';
 import { concat, vector, wire } from './helpers.js';
+import { requireTool } from './support/tools.js';
 
-const hasSocat = spawnSync('sh', ['-c', 'command -v socat']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'meterbridge-serial-'));
 const procs: ChildProcess[] = [];
 afterAll(() => {
@@ -29,7 +29,8 @@ async function ptyPair(name: string): Promise<{ device: string; meter: string; s
   return { device, meter, stop: () => p.kill('SIGTERM') };
 }
 
-describe.skipIf(!hasSocat)('serial port source', () => {
+describe('serial port source', () => {
+  beforeAll(() => requireTool('socat'));
   it('reads a real push through a serial port opened at 2400 baud 8E1', async () => {
     const pty = await ptyPair('a');
     const source = new SerialSource({ path: pty.device, baudRate: 2400, dataBits: 8, parity: 'even', stopBits: 1 });

@@ -3,10 +3,10 @@
 // Assistant discovery) and HTTP push, every one delivered, and no slot growth in steady state
 // (live slots after a full gc after 300 pushes vs after 100). The figures themselves are printed
 // by bench/xs-gateway.mjs. Its own file: vitest isolates files, and the worker is separate.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildXsScript, root } from './xs/bundle.mjs';
+import { buildXsScript } from './xs/bundle.mjs';
+import { xsnapBinary } from './support/tools.js';
 import { XsWorker, type XsMeters } from './xs/driver.mjs';
 import type { GatewayCommand, GatewaySummary } from './xs/gateway-entry.js';
 
@@ -25,7 +25,7 @@ async function cmd<T>(c: GatewayCommand): Promise<{ reply: T; meters: XsMeters }
 const slotsAfterGc = async () => (await cmd({ op: 'gc' })).meters.currentHeapCount;
 
 beforeAll(async () => {
-  const bin = execFileSync(process.execPath, [`${root}scripts/build-xsnap.mjs`], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  const bin = xsnapBinary();
   const script = await buildXsScript(fileURLToPath(new URL('./xs/gateway-entry.ts', import.meta.url)));
   worker = XsWorker.start(bin, { meteringLimit: 0 });
   await worker.evaluate(script);

@@ -3,12 +3,12 @@
 // in Node, and a bundle that uses a Node-only API fails there. The binary comes from
 // scripts/build-xsnap.mjs (built here if missing); the worker is driven over its netstring
 // protocol (test/xs/driver.mjs), so this realm is not locked down by @endo/init.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticationKey, decode, encryptionKey, softwareCrypto, type DecoderKeys } from '../firmware/index.js';
 import { hex, vectors, wire, type Vector } from './helpers.js';
-import { buildXsScript, root } from './xs/bundle.mjs';
+import { buildXsScript } from './xs/bundle.mjs';
+import { xsnapBinary } from './support/tools.js';
 import { decodeJson, encodeJson, type XsCommand } from './xs/codec.js';
 import { XsWorker, type XsMeters } from './xs/driver.mjs';
 
@@ -21,7 +21,7 @@ let script: string;
 const meters: Record<string, XsMeters | null> = {};
 
 beforeAll(async () => {
-  bin = execFileSync(process.execPath, [`${root}scripts/build-xsnap.mjs`], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  bin = xsnapBinary();
   script = await buildXsScript();
   worker = XsWorker.start(bin);
   await worker.evaluate(script);

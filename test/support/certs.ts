@@ -1,11 +1,12 @@
 /**
  * Test support: a throw-away CA and a server certificate for 127.0.0.1, made with the openssl
- * command line (null when openssl is not installed), for the TLS test against mosquitto.
+ * command line, for the TLS test against mosquitto.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from './tools.js';
 
 export interface TestCerts {
   /** PEM CA certificate the client is told to trust */
@@ -15,8 +16,8 @@ export interface TestCerts {
   key: string;
 }
 
-export function makeCerts(): TestCerts | null {
-  if (spawnSync('openssl', ['version']).status !== 0) return null;
+export function makeCerts(): TestCerts {
+  requireTool('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'meterbridge-certs-'));
   try {
     const run = (args: string[]) => {

@@ -11,6 +11,7 @@ import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
+import { requireTool } from './tools.js';
 
 const MOSQUITTO = findBinary('mosquitto', ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto']);
 const MOSQUITTO_PASSWD = findBinary('mosquitto_passwd', ['/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd']);
@@ -70,6 +71,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startBroker(opts: { users?: Record<string, string>; tls?: BrokerTls; persistent?: boolean } = {}): Promise<Broker> {
+  requireTool('mosquitto');
   let port = await freePort();
   // persistent: sessions and queued QoS 1 messages survive stop()/restart() (saved on SIGTERM)
   const dbDir = opts.persistent ? mkdtempSync(join(tmpdir(), 'meterbridge-mosquitto-db-')) : null;
