@@ -6,12 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vector, wire } from './helpers.js';
 import { freePort } from './support/mosquitto.js';
+import { COMMANDS } from '../hal/node/cli.js';
 
 const BIN = join(process.cwd(), 'bin', 'meterbridge.mjs');
 const built = existsSync(join(process.cwd(), 'dist', 'node', 'cli.js'));
 
 function run(args: string[], input?: string | Buffer) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8' });
+  // a timeout: `run --help` must print its help, not start a gateway that never exits
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 15_000 });
+  if (r.signal) throw new Error(`meterbridge ${args.join(' ')} did not exit (${r.signal})`);
   return { code: r.status, out: r.stdout.trim().split('\n').filter(Boolean), err: r.stderr.trim().split('\n').filter(Boolean) };
 }
 
@@ -89,6 +92,62 @@ describe.skipIf(!built)('meterbridge decode', () => {
     const r = run(['decode', '--key', '000102030405060708090A0B0C0D0E0F', '-'], sim.out.join('\n'));
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(2);
+  });
+});
+
+describe.skipIf(!built)('command line help and usage errors', () => {
+  it.each(Object.keys(COMMANDS))('%s --help (and help <command>) describes every flag and does nothing else', (name) => {
+    for (const args of [[name, '--help'], ['help', name], [name, '-h']]) {
+      const r = run(args, '');
+      expect(r.err).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toMatch(new RegExp(`^usage: meterbridge ${name} `));
+      for (const f of COMMANDS[name].flags) expect(r.out.join('\n')).toContain(f.name);
+    }
+    const withValues = run([name, '--key', '00', '--help'], '');
+    expect(withValues.code).toBe(0);
+    expect(withValues.out[0]).toMatch(/^usage: /);
+  });
+
+  it('meterbridge alone prints the commands and exits 2; --help exits 0; --version', () => {
+    const bare = run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.err.join('\n')).toContain('decode');
+    const help = run(['--help']);
+    expect(help.code).toBe(0);
+    for (const name of Object.keys(COMMANDS)) expect(help.out.join('\n')).toContain(`  ${name} `);
+    expect(run(['--version']).out).toEqual([expect.stringMatching(/^meterbridge \d+\.\d+\.\d+$/)]);
+    const unknown = run(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err[0]).toBe('error: usage: unknown command "frobnicate"');
+  });
+
+  it.each(Object.keys(COMMANDS))('%s: an unknown flag is a usage error that names it', (name) => {
+    const r = run([name, '--frobnicate', 'x'], '');
+    expect(r.code).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err[0]).toMatch(new RegExp(`^error: usage: meterbridge ${name}: unknown flag --frobnicate \\(known: `));
+  });
+
+  it.each([
+    [['decode', '--authkey', 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF', 'frames.hex'], 'unknown flag --authkey (known: --key, --auth-key, '],
+    [['decode', '--binary', '36C66639E48A8CA4D6BC8B282A793BBB', 'frames.hex'], 'unexpected value "36C66639E48A8CA4D6BC8B282A793BBB" after --binary, which takes no value'],
+    [['decode', 'a.hex', 'b.hex'], 'unexpected argument "b.hex" (at most 1 FILE)'],
+    [['decode', '-', '--key'], '--key needs a value (--key HEX)'],
+    [['decode', '--key', '--binary'], '--key needs a value (--key HEX)'],
+    [['decode', '--key=00', '--key', '00', '-'], '--key is given twice'],
+    [['decode', '--binary=yes', '-'], '--binary takes no value'],
+    [['run', '--port', 'abc'], '--port: must be a whole number from 1 to 65535'],
+    [['run', '--serial', '/dev/ttyUSB0', '--simulate'], '--serial and --simulate are alternatives: give one source'],
+    [['run', 'capture.hex'], 'unexpected argument "capture.hex" (this command takes only flags)'],
+    [['simulate', '--hdlc', '5', '3'], 'unexpected value "5" after --hdlc, which takes no value'],
+    [['simulate', 'five'], 'COUNT must be a whole number of pushes, 1 or more, not "five"'],
+    [['simulate', '--key', '0011'], '--key: a key has 32 hex digits (16 bytes); this one has 4'],
+  ])('%j is a usage error: %s', (args, message) => {
+    const r = run(args, '');
+    expect(r.code).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err[0]).toContain(`error: usage: meterbridge ${args[0]}: ${message}`);
   });
 });
 

@@ -16,7 +16,8 @@ import { toHex } from '../../firmware/bytes.js';
 import { consoleLogger, createNodeHal } from './platform.js';
 import { nodeHttpServer } from './http-server.js';
 import { nodeCrypto } from './crypto.js';
-import { parseArgs, type CliIo } from './cli.js';
+import type { CliIo, Parsed } from './cli.js';
+import { DEMO_KEY } from '../../firmware/config/defaults.js';
 
 import { VERSION } from '../../firmware/version.js';
 export { VERSION };
@@ -104,13 +105,13 @@ export async function startGateway(options: {
   };
 }
 
-export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(args);
-  if (typeof parsed === 'string') {
-    io.stderr(`error: usage: ${parsed}`);
+export async function runCommand(parsed: Parsed, io: CliIo): Promise<number> {
+  const f = parsed.flags;
+  const sources = ['--serial', '--replay', '--simulate'].filter((n) => f.has(n));
+  if (sources.length > 1) {
+    io.stderr(`error: usage: meterbridge run: ${sources.join(' and ')} are alternatives: give one source`);
     return 2;
   }
-  const f = parsed.flags;
   const dataDir = resolve(typeof f.get('--data') === 'string' ? (f.get('--data') as string) : 'meterbridge-data');
   let text: string | null = null;
   const configFile = f.get('--config');
@@ -148,14 +149,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const port = f.get('--port');
   if (typeof port === 'string') override.http = { port: Number(port) };
   const host = f.get('--host');
-  if (host === true || host === '') {
-    io.stderr('error: usage: --host needs an address, e.g. 127.0.0.1 or 0.0.0.0');
-    return 2;
-  }
   if (Object.keys(override).length) {
     const v = validateConfig(override, config, { trusted: true });
     if (!v.ok) {
-      for (const e of v.errors) io.stderr(`error: config ${e.field}: ${e.message}`);
+      // the fields come from the flags: name the flag
+      const flag = (field: string) => (field.startsWith('http.') ? '--port' : field.startsWith('source.replay') ? '--replay' : field.startsWith('source.serial') ? '--serial' : field);
+      for (const e of v.errors) io.stderr(`error: usage: meterbridge run: ${flag(e.field)}: ${e.message}`);
       return 2;
     }
     config = v.config;
@@ -189,19 +188,19 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 /** Prints pushes of the simulated meter as hex, one per line (5 s apart in meter time). */
-export function simulateCommand(args: string[], io: CliIo): number {
-  const parsed = parseArgs(args);
-  if (typeof parsed === 'string') {
-    io.stderr(`error: usage: ${parsed}`);
-    return 2;
-  }
+export function simulateCommand(parsed: Parsed, io: CliIo): number {
   const keyText = parsed.flags.get('--key');
-  const key = parseKeyText(typeof keyText === 'string' ? keyText : '000102030405060708090A0B0C0D0E0F');
+  const key = parseKeyText(typeof keyText === 'string' ? keyText : DEMO_KEY);
   if (!key.ok) {
-    io.stderr(`error: usage: --key: ${key.message}`);
+    io.stderr(`error: usage: meterbridge simulate: --key: ${key.message}`);
     return 2;
   }
-  const count = Number(parsed.positional[0] ?? 1);
+  const countText = parsed.positional[0] ?? '1';
+  const count = Number(countText);
+  if (!/^[0-9]+$/.test(countText) || count < 1) {
+    io.stderr(`error: usage: meterbridge simulate: COUNT must be a whole number of pushes, 1 or more, not ${JSON.stringify(countText)}`);
+    return 2;
+  }
   const sim = new MeterSimulator({ crypto: nodeCrypto, key: key.bytes, phases: parsed.flags.has('--one-phase') ? 1 : 3, framing: parsed.flags.has('--hdlc') ? 'hdlc' : 'mbus' });
   const t0 = Date.now();
   for (let i = 0; i < count; i++) {
