@@ -51,6 +51,8 @@ export interface GatewayStatus {
   publishers: PublisherStatus[];
   configWarnings: string[];
   memory: { used: number; total: number } | null;
+  /** while the built-in simulator is the source: its key, to show and to try with Test key */
+  demo: { key: string } | null;
 }
 
 /** Compiles every template of a config; the errors name the field and the position. */
@@ -182,12 +184,18 @@ export class Gateway {
     }
   }
 
+  /** The simulated meter is a demo meter with its own published key: it encrypts with that key
+   *  whatever key is saved, and the gateway decodes it with that key, so a saved key can neither
+   *  make the demo "work" nor break it. */
+  private get demo(): boolean {
+    return this.config.source.type === 'simulator';
+  }
+
   private keys(): DecoderKeys {
     const c = this.config;
-    let key = c.meter.key;
-    if (!key && c.source.type === 'simulator') key = c.source.simulator.key;
+    if (this.demo) return { encryption: encryptionKey(c.source.simulator.key), authentication: null };
     return {
-      encryption: key ? encryptionKey(key) : null,
+      encryption: c.meter.key ? encryptionKey(c.meter.key) : null,
       authentication: c.meter.authKey ? authenticationKey(c.meter.authKey) : null,
     };
   }
@@ -209,7 +217,7 @@ export class Gateway {
   }
 
   private startSource(): void {
-    const keyText = this.config.meter.key || (this.config.source.type === 'simulator' ? this.config.source.simulator.key : '');
+    const keyText = this.demo ? this.config.source.simulator.key : this.config.meter.key;
     const parsed = keyText ? parseKeyText(keyText) : null;
     try {
       this.source = this.hal.createSource(this.config.source, parsed && parsed.ok ? parsed.bytes : null);
@@ -375,6 +383,7 @@ export class Gateway {
       publishers: this.publishers.map((p) => p.status()),
       configWarnings: this.configWarnings.slice(),
       memory: this.hal.memory(),
+      demo: this.demo ? { key: this.config.source.simulator.key } : null,
     };
   }
 }

@@ -3,8 +3,15 @@
  * OBIS/value/scaler-unit structures, encrypted with general-glo-ciphering (security 0x21, no tag,
  * or 0x30 with a tag when an authentication key is given), cut into M-Bus long frames (0xFA +
  * rest). The load follows a plausible day (base load, morning and evening peaks, PV export at
- * noon), the energy counters integrate it, the frame counter only grows. It knows nothing of
- * serial ports: `push(timeMs)` returns bytes; SimulatorSource paces them with the HAL clock.
+ * noon). It knows nothing of serial ports: `push(timeMs)` returns bytes; SimulatorSource paces
+ * them with the HAL clock.
+ *
+ * The counters are a function of the clock, not of how long this simulator has run: the energy
+ * registers are the integral of the day curve since 2024-01-01, and the frame counter starts at
+ * ten per second since then (a whole second times ten) and counts one per push, which stays ahead
+ * of any earlier simulator as long as pushes are at least 100 ms apart (the shortest interval). A new simulator (a saved setting, a restart) therefore carries on
+ * where the last one stopped instead of starting again, which Home Assistant would read as a
+ * meter reset; within one simulator they never go backwards, even if the clock does.
  */
 import { GCM_TAG_LENGTH, SC_AUTHENTICATION, TAG_DATA_NOTIFICATION, TAG_GLO_CIPHER } from './constants.js';
 import type { CipherKey, Crypto } from './crypto/crypto.js';
@@ -23,14 +30,17 @@ export interface SimulatorOptions {
   systemTitle?: Uint8Array;
   meterNumber?: string;
   seed?: number;
-  /** counters at the first push */
-  energyImportWh?: number;
-  energyExportWh?: number;
-  frameCounter?: number;
 }
 
 // DLMS unit codes
 const WH = 30, W = 27, V = 35, A = 33, VARH = 32;
+/** the day the simulated meter was installed (its counters start here) */
+const EPOCH_MS = Date.UTC(2024, 0, 1);
+const DAY_MS = 86_400_000;
+const IMPORT_START_WH = 1_234_567;
+const EXPORT_START_WH = 345_678;
+/** the energy counters' table: cumulative Wh at each quarter hour of the day */
+const QUARTERS = 96;
 
 export class MeterSimulator {
   private readonly key: CipherKey;
@@ -42,22 +52,58 @@ export class MeterSimulator {
   private readonly tag = new Uint8Array(GCM_TAG_LENGTH);
   private readonly title: Uint8Array;
   private readonly number: string;
-  private importWh: number;
-  private exportWh: number;
-  private reactiveImportVarh = 1200;
-  private reactiveExportVarh = 300;
-  private counter: number;
-  private lastMs = -1;
+  private importWh = IMPORT_START_WH;
+  private exportWh = EXPORT_START_WH;
+  private counter = 0;
   private seed: number;
+  /** cumulative import / export Wh of the noise-free day curve at each quarter hour, and per day */
+  private readonly dayImport = new Float32Array(QUARTERS + 1);
+  private readonly dayExport = new Float32Array(QUARTERS + 1);
+  /** minutes from local standard time to UTC: the sun keeps standard time, so no daylight-saving jumps */
+  private readonly standardOffsetMin: number;
 
   constructor(private readonly o: SimulatorOptions) {
     this.key = o.crypto.importKey(o.key);
     this.title = o.systemTitle ?? Uint8Array.of(0x4b, 0x46, 0x4d, 0x10, 0x20, 0x01, 0x9f, 0x8b);
     this.number = o.meterNumber ?? '1KFM0200204035';
-    this.importWh = o.energyImportWh ?? 1_234_567;
-    this.exportWh = o.energyExportWh ?? 345_678;
-    this.counter = o.frameCounter ?? 1;
     this.seed = o.seed ?? 42;
+    const year = new Date().getFullYear();
+    this.standardOffsetMin = Math.max(new Date(year, 0, 1).getTimezoneOffset(), new Date(year, 6, 1).getTimezoneOffset());
+    // one-minute steps of the curve without noise
+    let imp = 0;
+    let exp = 0;
+    for (let q = 0; q < QUARTERS; q++) {
+      for (let m = 0; m < 15; m++) {
+        const p = this.curve((q * 15 + m + 0.5) / 60);
+        if (p > 0) imp += p / 60;
+        else exp -= p / 60;
+      }
+      this.dayImport[q + 1] = imp;
+      this.dayExport[q + 1] = exp;
+    }
+  }
+
+  /** Hours into the local standard-time day, and whole days since EPOCH_MS, of a wall time. */
+  private dayTime(timeMs: number): { days: number; hour: number } {
+    const local = timeMs - this.standardOffsetMin * 60_000 - EPOCH_MS;
+    const days = Math.floor(local / DAY_MS);
+    return { days, hour: (local - days * DAY_MS) / 3_600_000 };
+  }
+
+  /** The energy registers at a wall time: the day curve integrated since EPOCH_MS. */
+  private counters(timeMs: number): void {
+    const { days, hour } = this.dayTime(timeMs);
+    if (days < 0) {
+      // a clock before the epoch (an ESP32 before SNTP): keep the counters
+      if (this.counter === 0) this.counter = 1;
+      return;
+    }
+    const q = Math.min(Math.floor(hour * 4), QUARTERS - 1);
+    const f = hour * 4 - q;
+    const at = (t: Float32Array) => days * t[QUARTERS] + t[q] + (t[q + 1] - t[q]) * f;
+    this.importWh = Math.max(this.importWh, IMPORT_START_WH + at(this.dayImport));
+    this.exportWh = Math.max(this.exportWh, EXPORT_START_WH + at(this.dayExport));
+    if (this.counter === 0) this.counter = Math.max(1, Math.floor((timeMs - EPOCH_MS) / 1000) * 10);
   }
 
   private random(): number {
@@ -68,30 +114,22 @@ export class MeterSimulator {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  /** Net active power (W, export negative) at a local time of day in hours. */
-  private netPower(hour: number): number {
+  /** Net active power (W, export negative) at an hour of the standard-time day, without noise. */
+  private curve(hour: number): number {
     const base = 180;
     const morning = 900 * Math.exp(-((hour - 7.5) ** 2) / 0.8);
     const evening = 1600 * Math.exp(-((hour - 19) ** 2) / 2.5);
     const pv = hour > 6 && hour < 20 ? 2600 * Math.sin((Math.PI * (hour - 6)) / 14) : 0;
-    return base + morning + evening - pv + (this.random() - 0.5) * 120;
+    return base + morning + evening - pv;
   }
 
   /** The frames of one push at wall-clock time timeMs (the meter's local time is the host's). */
   push(timeMs: number): Uint8Array {
     const date = new Date(timeMs);
-    const hour = date.getHours() + date.getMinutes() / 60 + date.getSeconds() / 3600;
-    const net = this.netPower(hour);
+    const net = this.curve(this.dayTime(timeMs).hour) + (this.random() - 0.5) * 120;
     const importW = net > 0 ? Math.round(net) : 0;
     const exportW = net < 0 ? Math.round(-net) : 0;
-    if (this.lastMs >= 0 && timeMs > this.lastMs) {
-      const hours = (timeMs - this.lastMs) / 3_600_000;
-      this.importWh += importW * hours;
-      this.exportWh += exportW * hours;
-      this.reactiveImportVarh += importW * 0.05 * hours;
-      this.reactiveExportVarh += exportW * 0.02 * hours;
-    }
-    this.lastMs = timeMs;
+    this.counters(timeMs);
     const plainLength = this.notification(date, importW, exportW);
     const apduLength = this.cipher(plainLength);
     const out = this.frames;
@@ -134,8 +172,9 @@ export class MeterSimulator {
     w.structure(3).obis(1, 0, 2, 7, 0).uint32(exportW).scalerUnit(0, W);
     w.structure(3).obis(1, 0, 1, 8, 0).uint32(Math.floor(this.importWh)).scalerUnit(0, WH);
     w.structure(3).obis(1, 0, 2, 8, 0).uint32(Math.floor(this.exportWh)).scalerUnit(0, WH);
-    w.structure(3).obis(1, 0, 3, 8, 0).uint32(Math.floor(this.reactiveImportVarh)).scalerUnit(0, VARH);
-    w.structure(3).obis(1, 0, 4, 8, 0).uint32(Math.floor(this.reactiveExportVarh)).scalerUnit(0, VARH);
+    // reactive energy: a fixed share of the active energy since the start
+    w.structure(3).obis(1, 0, 3, 8, 0).uint32(Math.floor(1200 + (this.importWh - IMPORT_START_WH) * 0.05)).scalerUnit(0, VARH);
+    w.structure(3).obis(1, 0, 4, 8, 0).uint32(Math.floor(300 + (this.exportWh - EXPORT_START_WH) * 0.02)).scalerUnit(0, VARH);
     return w.pos;
   }
 

@@ -150,6 +150,23 @@ describe('reading and status', () => {
 });
 
 describe('configuration', () => {
+  it('the demo meter says so, keeps its key and its counters when a key is saved', async () => {
+    const status = await body(get('/api/status'));
+    expect(status.demo).toEqual({ key: KEY });
+    const energy = () => g.gateway.lastReading!.values['1-0:1.8.0'].value as number;
+    const frame = () => g.gateway.lastReading!.frameCounter!;
+    const before = { energy: energy(), frame: frame() };
+    expect((await send('/api/config', 'PUT', { meter: { key: 'A0A1A2A3A4A5A6A7A8A9AAABACADAEAF' } })).status).toBe(200);
+    const readings = g.gateway.status().pipeline.readings;
+    for (let i = 0; i < 100 && g.gateway.status().pipeline.readings < readings + 3; i++) await sleep(20);
+    // still decoded (with the demo key, not the saved one), and the registers went on from where they were
+    expect(g.gateway.status().pipeline.readings).toBeGreaterThanOrEqual(readings + 3);
+    expect(g.gateway.status().verdict.level).toBe('ok');
+    expect(energy()).toBeGreaterThanOrEqual(before.energy);
+    expect(frame()).toBeGreaterThan(before.frame);
+    expect((await body(get('/api/status'))).demo).toEqual({ key: KEY });
+  });
+
   it('never sends secrets back, only whether they are set, and a fingerprint for keys', async () => {
     const r = await send('/api/config', 'PUT', { meter: { key: '0x' + SECRET.toLowerCase().replace(/(..)/g, '$1 ') }, mqtt: { password: 's3cret-pw' } });
     expect(r.status).toBe(200);
@@ -207,10 +224,10 @@ describe('configuration', () => {
   });
 
   it('tests a key against the last captured push before anything is saved', async () => {
-    // the simulator plays the user's meter: it now encrypts with the key saved above
-    const good = await body(send('/api/test-key', 'POST', { key: SECRET }));
+    // the demo meter keeps its published demo key whatever key was saved above
+    const good = await body(send('/api/test-key', 'POST', { key: KEY }));
     expect(good).toMatchObject({ ok: true, meterNumber: '1KFM0200204035', sample: { obis: '1-0:1.8.0', unit: 'Wh' } });
-    const bad = await body(send('/api/test-key', 'POST', { key: KEY }));
+    const bad = await body(send('/api/test-key', 'POST', { key: SECRET }));
     expect(bad.ok).toBe(false);
     expect(bad.message).toContain('wrong-key-or-corrupt');
     const malformed = await body(send('/api/test-key', 'POST', { key: '12 34' }));

@@ -35,6 +35,9 @@ function config(input: Record<string, unknown>): Config {
 }
 
 const running: RunningGateway[] = [];
+/** the simulated meter's counters start on this day */
+const SIMULATOR_EPOCH = Date.UTC(2024, 0, 1);
+
 async function gateway(c: Config): Promise<RunningGateway> {
   const g = await startGateway({ config: c, dataDir: tempDir(), httpPort: 0, host: '127.0.0.1', log: () => {} });
   running.push(g);
@@ -184,7 +187,10 @@ describe('MQTT while the broker is down', () => {
       const counters = [...before.messages, ...after.messages].map((m) => JSON.parse(m.payload).frameCounter as number);
       expect(counters.length).toBeGreaterThanOrEqual(queued + 6);
       for (let i = 1; i < counters.length; i++) expect(counters[i], `message ${i} of ${counters.join(',')}`).toBe(counters[i - 1] + 1);
-      expect(counters[0]).toBe(1);
+      // the simulator's first push counts ten per second of its clock (a multiple of 10), the
+      // next ones one more each: the first one was not lost
+      const first = JSON.parse(before.messages[0].payload) as { timestamp: string };
+      expect(counters[0]).toBe((Date.parse(first.timestamp) - SIMULATOR_EPOCH) / 100);
       expect(g.gateway.status().publishers[0].dropped).toBe(0);
       // a reading delivered late keeps the meter's timestamp of when it was measured
       const firstLate = JSON.parse(after.messages[0].payload).timestamp as string;
@@ -225,17 +231,19 @@ describe('HTTP push', () => {
     const g = await gateway(
       config({
         source: { type: 'simulator', simulator: { intervalMs: 100 } },
-        httpPush: { enabled: true, url: `http://127.0.0.1:${port}/ingest`, method: 'PUT', headers: { 'X-Token': 'abc' }, bodyTemplate: '{"n":{{frame_counter}},"w":{{power_import_w}}}', bodyFormat: 'json', timeoutMs: 1000 },
+        httpPush: { enabled: true, url: `http://127.0.0.1:${port}/ingest`, method: 'PUT', headers: { 'X-Token': 'abc' }, bodyTemplate: '{"n":{{frame_counter}},"w":{{power_import_w}},"t":"{{timestamp}}"}', bodyFormat: 'json', timeoutMs: 1000 },
       }),
     );
     // three failures cost 1 + 2 + 4 s of backoff; readings keep arriving meanwhile
     await until(() => bodies.length >= 20 && g.gateway.status().publishers[0].queued === 0, 15000);
-    const counters = bodies.map((b) => {
+    const sent = bodies.map((b) => {
       expect(b.startsWith('PUT abc {')).toBe(true);
-      return JSON.parse(b.slice('PUT abc '.length)).n as number;
+      return JSON.parse(b.slice('PUT abc '.length)) as { n: number; t: string };
     });
+    const counters = sent.map((b) => b.n);
     for (let i = 1; i < counters.length; i++) expect(counters[i]).toBe(counters[i - 1] + 1);
-    expect(counters[0]).toBe(1); // the first reading was not lost to the failures
+    // the first reading was not lost to the failures: the simulator's first push counts ten per second of its clock
+    expect(counters[0]).toBe((Date.parse(sent[0].t) - SIMULATOR_EPOCH) / 100);
     const p = g.gateway.status().publishers[0];
     expect(p.failures).toBe(3);
     expect(p.dropped).toBe(0);

@@ -48,6 +48,47 @@ describe('meter simulator', () => {
     expect(last.values['1-0:2.7.0'].value as number).toBeGreaterThan(0); // 2.6 kW of PV beats the noon load
   });
 
+  it('a new simulator (a saved key, a restart) carries on where the last one stopped: counters never go backwards', () => {
+    const keys = { encryption: encryptionKey(KEY) };
+    const values = (sim: MeterSimulator, t: number) => {
+      const r = decode(sim.push(t), keys, nodeCrypto).readings[0];
+      return { frame: r.frameCounter!, imp: r.values['1-0:1.8.0'].value as number, exp: r.values['1-0:2.8.0'].value as number };
+    };
+    const tz = process.env.TZ;
+    process.env.TZ = 'Europe/Vienna'; // through the night the clocks go back (27 October 2024, 03:00 -> 02:00)
+    try {
+      const start = Date.UTC(2024, 9, 26, 20, 0, 0);
+      const running = new MeterSimulator({ crypto: nodeCrypto, key: KEY, phases: 3 });
+      let last = values(running, start);
+      let lastRestarted = last;
+      for (let t = start + 5000; t < start + 12 * 3_600_000; t += 5000) {
+        const now = values(running, t);
+        expect(now.frame).toBe(last.frame + 1);
+        expect(now.imp).toBeGreaterThanOrEqual(last.imp);
+        expect(now.exp).toBeGreaterThanOrEqual(last.exp);
+        last = now;
+        if (t % 600_000 === 0) {
+          // every ten minutes a fresh simulator, as after a key save or a restart
+          const fresh = values(new MeterSimulator({ crypto: nodeCrypto, key: KEY, phases: 3 }), t);
+          expect(fresh.frame).toBeGreaterThan(lastRestarted.frame);
+          expect(fresh.imp).toBeGreaterThanOrEqual(lastRestarted.imp);
+          expect(fresh.exp).toBeGreaterThanOrEqual(lastRestarted.exp);
+          expect(Math.abs(fresh.imp - now.imp)).toBeLessThanOrEqual(1); // the same register, not a second meter
+          lastRestarted = fresh;
+        }
+      }
+      // a day imports and exports what a household with PV does (Wh), whenever the simulator started
+      const a = values(new MeterSimulator({ crypto: nodeCrypto, key: KEY, phases: 3 }), Date.UTC(2024, 5, 1));
+      const b = values(new MeterSimulator({ crypto: nodeCrypto, key: KEY, phases: 3 }), Date.UTC(2024, 5, 2));
+      expect(b.imp - a.imp).toBeGreaterThan(5_000);
+      expect(b.imp - a.imp).toBeLessThan(20_000);
+      expect(b.exp - a.exp).toBeGreaterThan(5_000);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('with an authentication key sends 0x30 with a tag that verifies', () => {
     const sim = new MeterSimulator({ crypto: nodeCrypto, key: KEY, authKey: AUTH, phases: 3 });
     const bytes = sim.push(noon);

@@ -3,6 +3,7 @@ import { call, errText } from './api';
 import { $, $$, busy, say } from './dom';
 import { checkKey } from './key';
 import { cap, kindText, num } from './format';
+import { demoKey } from './status';
 
 const NAMES: Record<string, [string, number]> = {
   '1.8.0': ['Energy from grid', 3],
@@ -37,7 +38,8 @@ export function initMeter(): void {
       const m = /^([a-z-]+): (.*)$/.exec(d.message);
       const kt = m ? kindText(m[1]) : '';
       let why = m && kt !== m[1] ? kt + (kt.endsWith('?') ? ' ' : '. ') + cap(m[2]) : d.message;
-      if (/no push/.test(d.message)) why += '. Nothing has arrived from the meter yet: see the Diagnostics page.';
+      if (demoKey) why += `. The demo meter sends now: only its key ${demoKey} opens its data. Test your meter's key once the meter is connected (Advanced: Source).`;
+      else if (/no push/.test(d.message)) why += '. Nothing has arrived from the meter yet: see the Diagnostics page.';
       else if (m && /key|tag/.test(m[1])) why += '. Check for typing errors, and that the key belongs to this meter (every meter has its own).';
       return say(out, '✗ The key does not work. ' + why, true);
     }

@@ -26,7 +26,13 @@ function same(e: HTMLElement, key: string): boolean {
   return false;
 }
 
+/** the demo meter's key while the simulator is the source (Test key explains itself with it) */
+export let demoKey: string | null = null;
+
 export function showStatus(s: Status): void {
+  demoKey = s.demo?.key ?? null;
+  $('#banner-demo').hidden = !demoKey;
+  tid('demo-key').textContent = demoKey ?? '';
   for (const e of $$('[data-verdict]')) {
     e.dataset.level = s.verdict.level;
     e.replaceChildren(h('b', { text: VERDICT[s.verdict.level] + ': ' }), cap(s.verdict.message));
