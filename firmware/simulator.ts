@@ -35,7 +35,7 @@ export interface SimulatorOptions {
 // DLMS unit codes
 const WH = 30, W = 27, V = 35, A = 33, VARH = 32;
 /** the day the simulated meter was installed (its counters start here) */
-const EPOCH_MS = Date.UTC(2024, 0, 1);
+const EPOCH_MS = 1_704_067_200_000; // 2024-01-01T00:00:00Z
 const DAY_MS = 86_400_000;
 const IMPORT_START_WH = 1_234_567;
 const EXPORT_START_WH = 345_678;
