@@ -103,7 +103,7 @@ describe('the core on XS (xsnap-worker)', () => {
     // and the worker survives it for the other tests
     const again = await both('after the gate', vectors[0].frames_hex, vectors[0].key, vectors[0].auth_key);
     expect(again.xs).toBe(again.node);
-  }, 30_000);
+  }, 120_000); // a rollup + TypeScript build: tens of seconds on a loaded 2-core machine
 
   it('decodes the same with the built-ins frozen, as after preload on the device', async () => {
     // xsnap has no lockdown(); harden every global but globalThis itself: built-in constructors,
@@ -129,5 +129,5 @@ describe('the core on XS (xsnap-worker)', () => {
 
   it('the gate works: a node: import does not even bundle for XS', async () => {
     await expect(buildXsScript(fileURLToPath(new URL('./xs/node-import.ts', import.meta.url)))).rejects.toThrow(/UNRESOLVED_IMPORT: "node:fs"/);
-  }, 30_000);
+  }, 120_000);
 });
