@@ -81,4 +81,18 @@ describe('the whole gateway on XS (xsnap-worker)', () => {
     const after = await slotsAfterGc();
     expect(Math.abs(after - at300)).toBeLessThanOrEqual(0.05 * (at300 - loaded));
   }, 30_000);
+
+  it('applies the access rules on XS: Host allow-list, Origin, password, guessing limit, bad escapes', async () => {
+    const { reply } = await cmd<Record<string, unknown>>({ op: 'access' });
+    expect(reply).toEqual({
+      rebinding: 421,
+      noPassword: 401,
+      originNull: 403,
+      otherOrigin: 403,
+      badEscape: 400,
+      config: 200,
+      configShowsPassword: false,
+      guesses: [401, 401, 401, 401, 401, 429],
+    });
+  }, 30_000);
 });

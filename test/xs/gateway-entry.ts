@@ -15,7 +15,7 @@
  * The config is the core's defaults with MQTT on (host 'x', Home Assistant discovery on) and HTTP
  * push on, limited the way hal/moddable/main.ts limits it (clampForDevice: outbox capacity 30).
  *
- * Commands (JSON, see GatewayCommand): init, push, api, gc, status, walk, sim. `push` and `api`
+ * Commands (JSON, see GatewayCommand): init, push, api, gc, status, walk, sim, access. `push` and `api`
  * are asynchronous: handleCommand returns an object whose `result` is set once they are done, and
  * xsnap drains the promise queue and setImmediate before it reads `result` (xsnap-worker.c).
  *
@@ -41,7 +41,7 @@ declare const gc: () => void;
 const setImmediate = (globalThis as unknown as { setImmediate: (fn: () => void) => void }).setImmediate;
 
 export interface GatewayCommand {
-  op: 'init' | 'push' | 'api' | 'gc' | 'status' | 'walk' | 'sim';
+  op: 'init' | 'push' | 'api' | 'gc' | 'status' | 'walk' | 'sim' | 'access';
   /** pushes (push, sim) */
   n?: number;
   /** init: also build createApi(...) */
@@ -330,6 +330,32 @@ async function api(): Promise<unknown> {
   return out;
 }
 
+/** The access rules of the shared handler on XS: the statuses of requests an attacker would send. */
+async function access(): Promise<unknown> {
+  const r = need();
+  if (!r.api) throw new Error('init with api: true first');
+  const send = async (method: string, url: string, headers: Record<string, string>, from = '192.168.1.20', body = '') => {
+    const bytes = new TextEncoder().encode(body);
+    const res = await r.api!({ method, url, headers: { host: '192.168.1.50', ...headers }, body: bytes, remoteAddress: from });
+    return { status: res.status, body: typeof res.body === 'string' ? res.body : '' };
+  };
+  const json = { 'content-type': 'application/json' };
+  const out: Record<string, unknown> = {
+    rebinding: (await send('GET', '/api/status', { host: 'attacker.example', authorization: BASIC })).status,
+    noPassword: (await send('GET', '/api/config', {})).status,
+    originNull: (await send('PUT', '/api/config', { ...json, origin: 'null', authorization: BASIC }, undefined, '{}')).status,
+    otherOrigin: (await send('PUT', '/api/config', { ...json, origin: 'http://192.168.1.66', authorization: BASIC }, undefined, '{}')).status,
+    badEscape: (await send('GET', '/api/status?x=%zz', { authorization: BASIC })).status,
+  };
+  const config = await send('GET', '/api/config', { authorization: BASIC });
+  out.config = config.status;
+  out.configShowsPassword = config.body.indexOf(WEB_PASSWORD) >= 0;
+  const guesses: number[] = [];
+  for (let i = 0; i < 6; i++) guesses.push((await send('GET', '/api/status', { authorization: 'Basic eDp3cm9uZw==' }, '10.0.0.66')).status);
+  out.guesses = guesses;
+  return out;
+}
+
 /**
  * The chunk-heap side the slot meter cannot see, from the live object graph of the gateway (and
  * the API's Auth): every distinct ArrayBuffer behind a typed array, every Array's items (XS keeps
@@ -422,6 +448,8 @@ function run(c: GatewayCommand): unknown {
       return sim(c.n ?? 1);
     case 'api':
       return api();
+    case 'access':
+      return access();
     case 'gc':
       gc();
       return {};
