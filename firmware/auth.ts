@@ -323,7 +323,7 @@ export class Auth {
       ok: false,
       status: 401,
       error: 'password required',
-      detail: stale ? 'your session has ended (unused for 7 days, a new password, or a restart): log in again' : 'log in with the web password',
+      detail: stale ? 'your session has ended (unused for 7 days, a new password, a restart, or made room for a newer login after an hour unused): log in again' : 'log in with the web password',
     };
   }
 
