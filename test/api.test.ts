@@ -276,6 +276,24 @@ describe('password', () => {
     expect(removed.status).toBe(400);
     expect(g.gateway.currentConfig.web.password).toBe(PASSWORD);
   });
+
+  it('at most 16 sessions: when all are in use a login is refused, and no session in use is ended', async () => {
+    const noAuth = { authorization: '' };
+    const cookies: string[] = [];
+    let refused: Response | null = null;
+    for (let i = 0; i < 20 && !refused; i++) {
+      const r = await send('/api/login', 'POST', { password: PASSWORD }, noAuth);
+      if (r.status === 200) cookies.push(r.headers.get('set-cookie')!.split(';')[0]);
+      else refused = r;
+    }
+    expect(cookies.length).toBeGreaterThan(10); // the earlier tests hold the other places
+    expect(cookies.length).toBeLessThanOrEqual(16);
+    expect(refused?.status).toBe(503);
+    expect(((await refused!.json()) as J).error).toBe('too many sessions');
+    for (const cookie of cookies) expect(await body(get('/api/session', { ...noAuth, cookie }))).toMatchObject({ authenticated: true });
+    for (const cookie of cookies) await send('/api/logout', 'POST', {}, { ...noAuth, cookie });
+    expect((await send('/api/login', 'POST', { password: PASSWORD }, noAuth)).status).toBe(200);
+  });
 });
 
 describe('host names', () => {

@@ -193,7 +193,8 @@ describe.skipIf(!built)('meterbridge run', { timeout: 20_000 }, () => {
   it('a damaged stored configuration falls back to defaults and says so, it does not stop the gateway', async () => {
     const { spawn } = await import('node:child_process');
     const dir = mkdtempSync(join(tmpdir(), 'meterbridge-run-'));
-    writeFileSync(join(dir, 'config'), '{"version": 1, "mqtt": {"port": ');
+    // cut off mid-write, after the web password
+    writeFileSync(join(dir, 'config'), '{"version":1,"meter":{"key":"000102030405060708090A0B0C0D0E0F"},"web":{"password":"kept password"},"wifi":{"ssid":');
     const child = spawn(process.execPath, [BIN, 'run', '--data', dir, '--port', String(await freePort())], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stderr.on('data', (c) => (log += c));
@@ -204,8 +205,12 @@ describe.skipIf(!built)('meterbridge run', { timeout: 20_000 }, () => {
         await new Promise((r) => setTimeout(r, 25));
       }
       expect(log).toMatch(/warning: .*(damaged|could not be read|defaults)/i);
-      const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { configWarnings: string[] };
+      // the web password survived: the settings stay closed to anyone without it
+      expect((await fetch(`http://127.0.0.1:${port}/api/config`)).status).toBe(401);
+      const auth = { authorization: 'Basic ' + Buffer.from('x:kept password').toString('base64') };
+      const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`, { headers: auth })).json()) as { configWarnings: string[] };
       expect(status.configWarnings.join(' ')).toMatch(/default/i);
+      expect(status.configWarnings.join(' ')).toContain('the web password could be read from the damaged settings and was kept');
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
