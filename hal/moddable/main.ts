@@ -10,8 +10,10 @@
  *   network: station from the settings, or the setup access point; mDNS, SNTP, boot button
  *   rollback guard: a new OTA image is kept only once healthy
  */
+import OTA from 'ota';
 import Resource from 'Resource';
 import Timer from 'timer';
+import { imageState, markValid, rollBack, runningPartition } from 'meterbridge/rollback';
 import { Gateway, checkTemplates } from '../../firmware/gateway.js';
 import { createApi, json } from '../../firmware/api.js';
 import { loadConfig, serializeConfig } from '../../firmware/config/migrate.js';
@@ -23,7 +25,7 @@ import { clampForDevice, isFactoryConfig, withDeviceDefaults } from './device-co
 import { ModdableHttpServer } from './http.js';
 import { TraceLogger } from './logger.js';
 import { NetworkManager } from './network.js';
-import { OtaService, RollbackGuard } from './ota.js';
+import { OtaService, RollbackGuard, type RunningImage } from './ota.js';
 import { createModdableHal } from './platform.js';
 import { PreferenceStorage } from './storage.js';
 
@@ -83,7 +85,8 @@ export default function main(): void {
   logger.level = config.log.level;
   for (const w of warnings) logger.log('warn', `config: ${w}`);
 
-  const guard = new RollbackGuard(logger);
+  const image: RunningImage = { state: imageState, partition: runningPartition, markValid, rollBack };
+  const guard = new RollbackGuard(logger, clock, image);
   guard.start();
 
   let gateway: DeviceGateway | null = null;
@@ -129,7 +132,16 @@ export default function main(): void {
     // under the API's access rules: Host allow-list, first run, password
     routes: { '/api/network': { GET: () => json(200, network?.describe() ?? { mode: 'off' }) } },
   });
-  const ota = new OtaService({ guard: (req) => api.guard(req), logger, restart, version: VERSION });
+  const ota = new OtaService({
+    guard: (req) => api.guard(req),
+    logger,
+    restart,
+    version: VERSION,
+    image,
+    begin: () => new OTA(),
+    clock,
+    verification: () => guard.verification(),
+  });
 
   const handler: HttpHandler = (req: HttpServerRequest): Promise<HttpServerResponse> => {
     // setup mode: a phone's captive-portal probe for another host is sent to the setup page
