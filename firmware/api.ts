@@ -180,8 +180,8 @@ export function createApi(o: ApiOptions): Api {
     '/api/history': { GET: () => json(200, { points: g.history() }) },
     '/metrics': {
       GET: () => {
-        const m = g.renderMetrics();
-        return m === null ? text(503, '# no reading yet\n') : text(200, m, 'text/plain; version=0.0.4; charset=utf-8');
+        // always 200: a running gateway is up; the meter's state is in its metrics
+        return text(200, g.renderMetrics(), 'text/plain; version=0.0.4; charset=utf-8');
       },
     },
     '/status': { GET: () => text(200, statusPage(g), 'text/html; charset=utf-8') },

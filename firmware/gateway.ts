@@ -11,15 +11,17 @@ import { MeterDecoder, decode, type DecoderKeys } from './decoder.js';
 import { ByteHistory, RawPushRing, verdict, type ErrorRecord, type StageTimes, type Verdict } from './diagnostics.js';
 import type { DecodeError } from './errors.js';
 import { authenticationKey, encryptionKey, parseKeyText } from './keys.js';
-import { HttpPushPublisher } from './publish/http-push.js';
-import { MqttPublisher } from './publish/mqtt.js';
-import type { Publisher, PublisherStatus } from './publish/publisher.js';
+import { MeterIdentity } from './meter-identity.js';
+import { Outbox } from './outbox.js';
+import { PUBLISHERS } from './publish/registry.js';
+import type { Delivery, Publisher, PublisherEnv, PublisherKind, PublisherStatus } from './publish/publisher.js';
 import type { Reading } from './reading.js';
 import { DerivedTracker, type DerivedValues } from './template/derived.js';
-import { compileTemplate, type Template } from './template/template.js';
+import { compileOrEmpty, compileTemplate, type Escape, type Template } from './template/template.js';
 import { presetById } from './template/presets.js';
 import { buildContext } from './template/context.js';
-import { electricityValue } from './publish/homeassistant.js';
+import { netPower } from './quantities.js';
+import { METER_FRESH_MS, gatewayMetrics } from './publish/prometheus.js';
 
 const LINK_KINDS = new Set(['checksum', 'length', 'stop-byte', 'garbage', 'overflow']);
 const DERIVED_STATE = 'derived';
@@ -58,34 +60,30 @@ export interface GatewayStatus {
 /** Compiles every template of a config; the errors name the field and the position. */
 export function checkTemplates(config: Config): FieldError[] {
   const errors: FieldError[] = [];
-  const check = (field: string, source: string, escape: 'json' | 'none') => {
+  const check = (field: string, source: string, escape: Escape) => {
     const r = compileTemplate(source, escape);
     if (!r.ok) errors.push({ field, message: `line ${r.error.line}, column ${r.error.column}: ${r.error.message}` });
   };
-  check('mqtt.topicTemplate', config.mqtt.topicTemplate, 'none');
-  check('mqtt.payloadTemplate', config.mqtt.payloadTemplate, presetEscape(config.mqtt.preset));
-  check('httpPush.bodyTemplate', config.httpPush.bodyTemplate, config.httpPush.bodyFormat === 'json' ? 'json' : 'none');
+  for (const kind of PUBLISHERS) for (const t of kind.templates(config)) check(t.field, t.source, t.escape);
   if (config.http.metricsTemplate) check('http.metricsTemplate', config.http.metricsTemplate, 'none');
   return errors;
 }
 
-function presetEscape(id: string): 'json' | 'none' {
-  return presetById(id)?.escape ?? 'json';
-}
+const compiled = compileOrEmpty;
 
-function compiled(source: string, escape: 'json' | 'none'): Template {
-  const r = compileTemplate(source, escape);
-  if (r.ok) return r.template;
-  // validated configs never get here; an empty template is the safe fallback
-  return (compileTemplate('', escape) as { ok: true; template: Template }).template;
-}
+/** A publisher failing this long turns the verdict from a warning into an error. */
+const PUBLISHER_ERROR_MS = 60_000;
 
 export class Gateway {
   private config: Config;
   private source: ByteSource | null = null;
   private sourceError: string | null = null;
   private decoder!: MeterDecoder;
-  private publishers: Publisher[] = [];
+  /** running publishers by kind id */
+  private readonly publishers = new Map<string, Publisher>();
+  /** one outbox per kind, kept across every change of settings */
+  private readonly outboxes = new Map<string, Outbox<Delivery>>();
+  private readonly identity: MeterIdentity;
   /** day/month baselines survive a restart: saved every few minutes, not per push (flash wear) */
   private derived: DerivedTracker;
   private derivedSavedAt = -Infinity;
@@ -97,6 +95,7 @@ export class Gateway {
   private readonly times: StageTimes = { byte: null, frame: null, apdu: null, decrypted: null, reading: null, error: null };
   private lastReadingValue: Reading | null = null;
   private lastDerived: DerivedValues | null = null;
+  private lastMeterId: string | null = null;
   private readonly startedAt: number;
   private readonly startedMono: number;
   private readonly readingListeners: ((r: Reading) => void)[] = [];
@@ -125,6 +124,7 @@ export class Gateway {
       saved = null; // a damaged file only costs today's baseline
     }
     this.derived = DerivedTracker.fromJSON(saved);
+    this.identity = new MeterIdentity(hal.storage);
   }
 
   private saveDerived(force: boolean): void {
@@ -161,8 +161,8 @@ export class Gateway {
     this.source?.stop();
     this.source = null;
     this.decoder?.finish();
-    await Promise.all(this.publishers.map((p) => p.stop()));
-    this.publishers = [];
+    await Promise.all([...this.publishers.values()].map((p) => p.stop()));
+    this.publishers.clear();
   }
 
   /** Applies a validated config, restarting only the parts it changes. */
@@ -178,10 +178,24 @@ export class Gateway {
       this.startDecoder();
       this.startSource();
     }
-    if (changed(prev.mqtt, next.mqtt) || changed(prev.httpPush, next.httpPush) || prev.outbox.capacity !== next.outbox.capacity) {
-      await Promise.all(this.publishers.map((p) => p.stop()));
-      this.startPublishers();
+    for (const o of this.outboxes.values()) if (o.limit !== next.outbox.capacity) o.resize(next.outbox.capacity);
+    await Promise.all(PUBLISHERS.map((kind) => this.reconfigure(kind, prev, next)));
+  }
+
+  /** A publisher whose settings changed: a new one only for new connection settings; the outbox stays. */
+  private async reconfigure(kind: PublisherKind, prev: Config, next: Config): Promise<void> {
+    const running = this.publishers.get(kind.id);
+    const on = kind.enabled(next);
+    const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+    if (running && on && !changed(kind.connection(prev), kind.connection(next))) {
+      if (changed(kind.settings(prev), kind.settings(next))) running.update(next);
+      return;
     }
+    if (running) {
+      this.publishers.delete(kind.id);
+      await running.stop();
+    }
+    if (on) this.startPublisher(kind);
   }
 
   /** The simulated meter is a demo meter with its own published key: it encrypts with that key
@@ -238,26 +252,28 @@ export class Gateway {
   }
 
   private startPublishers(): void {
-    const c = this.config;
-    const pubs: Publisher[] = [];
-    if (c.mqtt.enabled) {
-      const escape = presetEscape(c.mqtt.preset);
-      pubs.push(
-        new MqttPublisher(
-          c.mqtt,
-          { topic: compiled(c.mqtt.topicTemplate, 'none'), payload: compiled(c.mqtt.payloadTemplate, escape) },
-          this.hal.createMqttClient(),
-          this.hal.clock,
-          this.hal.logger,
-          c.outbox.capacity,
-          this.version,
-        ),
-      );
+    for (const kind of PUBLISHERS) if (kind.enabled(this.config)) this.startPublisher(kind);
+  }
+
+  private startPublisher(kind: PublisherKind): void {
+    let outbox = this.outboxes.get(kind.id);
+    if (!outbox) {
+      outbox = new Outbox<Delivery>(this.config.outbox.capacity);
+      this.outboxes.set(kind.id, outbox);
     }
-    if (c.httpPush.enabled) {
-      pubs.push(new HttpPushPublisher(c.httpPush, compiled(c.httpPush.bodyTemplate, c.httpPush.bodyFormat === 'json' ? 'json' : 'none'), this.hal.httpClient, this.hal.clock, this.hal.logger, c.outbox.capacity));
-    }
-    this.publishers = pubs;
+    const hal = this.hal;
+    const env: PublisherEnv = {
+      clock: hal.clock,
+      logger: hal.logger,
+      storage: hal.storage,
+      version: this.version,
+      createMqttClient: () => hal.createMqttClient(),
+      httpClient: hal.httpClient,
+    };
+    const p = kind.create(this.config, outbox, env);
+    this.publishers.set(kind.id, p);
+    // what waited while it was off or being replaced goes now, in order
+    if (outbox.size > 0) p.kick();
   }
 
   /** Bytes from the source (also the entry point for tests and the replay source). */
@@ -279,7 +295,13 @@ export class Gateway {
     this.lastDerived = derived;
     this.saveDerived(false);
     const mono = this.hal.clock.monotonic();
-    for (const p of this.publishers) p.enqueue({ reading: r, derived, receivedMs: now }, mono);
+    this.lastMeterId = this.identity.of(r);
+    const delivery: Delivery = { reading: r, derived, receivedMs: now, meterId: this.lastMeterId };
+    for (const [id, p] of this.publishers) {
+      if (p.accepts && !p.accepts(mono)) continue;
+      this.outboxes.get(id)!.push(delivery, mono);
+      p.kick();
+    }
     for (const l of this.readingListeners) l(r);
   }
 
@@ -294,13 +316,12 @@ export class Gateway {
   }
 
   private recordPower(r: Reading, now: number): void {
-    const imp = electricityValue(r, '1.7.0');
-    const exp = electricityValue(r, '2.7.0');
-    if (imp === undefined && exp === undefined) return;
+    const net = netPower(r.values);
+    if (net === undefined) return;
     const last = (this.historyNext + HISTORY_POINTS - 1) % HISTORY_POINTS;
     if (this.historyCount > 0 && now - this.historyTime[last] < HISTORY_STEP_MS) return;
     this.historyTime[this.historyNext] = now;
-    this.historyPower[this.historyNext] = (imp ?? 0) - (exp ?? 0);
+    this.historyPower[this.historyNext] = net;
     this.historyNext = (this.historyNext + 1) % HISTORY_POINTS;
     if (this.historyCount < HISTORY_POINTS) this.historyCount++;
   }
@@ -316,10 +337,18 @@ export class Gateway {
     return out;
   }
 
-  /** GET /metrics and previews: the metrics template rendered from the last Reading. */
-  renderMetrics(): string | null {
-    if (!this.lastReadingValue) return null;
-    return this.metrics.render(buildContext(this.lastReadingValue, this.lastDerived, { received_ms: this.times.reading }));
+  /**
+   * GET /metrics: the gateway's metrics always, the meter's (the metrics template over the last
+   * Reading) while that Reading is fresh and the meter has a name.
+   */
+  renderMetrics(): string {
+    const now = this.hal.clock.now();
+    let text = gatewayMetrics(this.status(), this.times.reading, now);
+    const r = this.lastReadingValue;
+    if (r && this.lastMeterId !== null && this.times.reading !== null && now - this.times.reading < METER_FRESH_MS) {
+      text += this.metrics.render(buildContext(r, this.lastDerived, { received_ms: this.times.reading, meter_id: this.lastMeterId }));
+    }
+    return text;
   }
 
   get lastDerivedValues(): DerivedValues | null {
@@ -359,6 +388,7 @@ export class Gateway {
   status(): GatewayStatus {
     const s = this.decoder.stats;
     const now = this.hal.clock.now();
+    const publishers = [...this.publishers.values()].map((p) => p.status());
     return {
       version: this.version,
       uptimeSeconds: Math.round((this.hal.clock.monotonic() - this.startedMono) / 1000),
@@ -378,12 +408,25 @@ export class Gateway {
         errorsByKind: { ...s.errorsByKind } as Record<string, number>,
         last: { ...this.times },
       },
-      verdict: verdict(s, this.times, now, this.startedAt),
+      verdict: withPublishers(verdict(s, this.times, now, this.startedAt), publishers, now),
       lastErrors: this.errors.slice(),
-      publishers: this.publishers.map((p) => p.status()),
+      publishers,
       configWarnings: this.configWarnings.slice(),
       memory: this.hal.memory(),
       demo: this.demo ? { key: this.config.source.simulator.key } : null,
     };
   }
+}
+
+/**
+ * The verdict with the publishers in it: the meter side stays first (it is the more basic
+ * problem), a failing publisher is named with what fails, since when and what waits.
+ */
+export function withPublishers(v: Verdict, publishers: PublisherStatus[], now: number): Verdict {
+  const failing = publishers.filter((p) => p.problem !== null);
+  if (failing.length === 0) return v;
+  const long = failing.some((p) => p.failingSince !== null && now - p.failingSince >= PUBLISHER_ERROR_MS);
+  const level = v.level === 'error' || long ? 'error' : 'warning';
+  const problems = failing.map((p) => p.problem).join('; ');
+  return { level, message: v.level === 'ok' ? problems : `${v.message}; ${problems}` };
 }

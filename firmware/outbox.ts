@@ -19,6 +19,8 @@ export class Outbox<T> {
   /** entries dropped because the outbox was full */
   dropped = 0;
   delivered = 0;
+  /** entries the target refused for good (an HTTP 4xx): removed, counted, never retried */
+  rejected = 0;
 
   constructor(private capacity: number) {}
 
@@ -47,6 +49,13 @@ export class Outbox<T> {
     if (this.size === 0) return;
     this.drop();
     this.delivered++;
+  }
+
+  /** Removes the head because the target refused it for good. */
+  reject(): void {
+    if (this.size === 0) return;
+    this.drop();
+    this.rejected++;
   }
 
   private drop(): void {

@@ -61,6 +61,11 @@ export interface MqttConnectOptions {
   password?: string;
   keepaliveSeconds: number;
   will?: MqttWill;
+  /** TLS: PEM CA certificate(s) to trust instead of the system's (host only; the ESP32 build ignores it) */
+  ca?: string;
+  /** TLS: SHA-256 fingerprint (hex pairs with colons) the server certificate must have; any
+   *  certificate with it is accepted, self-signed included (host only) */
+  fingerprint?: string;
 }
 
 export type MqttState = 'connecting' | 'connected' | 'disconnected';
@@ -84,6 +89,9 @@ export interface HttpRequestOptions {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** HTTPS: as MqttConnectOptions.ca and .fingerprint (host only) */
+  ca?: string;
+  fingerprint?: string;
 }
 
 export interface HttpResponseData {
@@ -92,7 +100,8 @@ export interface HttpResponseData {
 }
 
 export interface HttpClient {
-  /** Resolves with any HTTP status; rejects on network errors and timeouts. */
+  /** Resolves with any HTTP status; rejects on network errors and timeouts, with a message in
+   *  words (what failed and what to check), never a bare error code. */
   request(options: HttpRequestOptions): Promise<HttpResponseData>;
 }
 

@@ -1,7 +1,8 @@
 // The template context: the Reading's own fields, friendly aliases, lists for sections, derived
 // values and extras, from real Readings and from hand-built ones for the edge cases.
+import { QUANTITIES } from '../firmware/quantities.js';
 import { describe, expect, it } from 'vitest';
-import { ALIASES, DERIVED_KEYS, buildContext, buildValueContext, electricityNumber, obisName } from '../firmware/template/context.js';
+import { buildContext, buildValueContext, electricityNumber, obisName } from '../firmware/template/context.js';
 import type { DerivedValues } from '../firmware/template/derived.js';
 import { decode } from '../firmware/decoder.js';
 import { encryptionKey } from '../firmware/keys.js';
@@ -24,6 +25,7 @@ function reading(values: Record<string, Value>, timestamp: string | null = null,
   return r;
 }
 
+const ALIASES = QUANTITIES.filter((q) => !q.derived).map((q) => [q.key, q.cde] as const);
 const ALIAS_KEYS = [...ALIASES.map((a) => a[0]), 'energy_import_kwh', 'energy_export_kwh', 'power_net_w'];
 
 function aliases(ctx: Record<string, unknown>): Record<string, unknown> {
@@ -198,16 +200,23 @@ describe('lists and flags', () => {
       power_avg_15min_w: -1.5, power_avg_last_15min_w: undefined,
     };
     const ctx = buildContext(r, derived);
+    const prom = (name: string, help: string, value: number, head = true) => ({ prom_name: 'meterbridge_' + name, prom_value: value, prom_labels: '', prom_head: head, prom_help: help });
     expect(ctx.fields).toEqual([
-      { key: 'energy_import_wh', value: 10, unit: 'Wh', name: 'Active energy import', kind: 'counter', first: true, last: false },
-      { key: 'power_export_w', value: 0, unit: 'W', name: 'Active power export', kind: 'gauge', first: false, last: false },
-      { key: 'power_factor', value: 0.9, unit: undefined, name: 'Power factor', kind: 'gauge', first: false, last: false },
-      { key: 'power_net_w', value: 0, unit: 'W', name: 'Active power net (import - export)', kind: 'gauge', first: false, last: false },
-      { key: 'energy_today_import_wh', value: 3, unit: 'Wh', name: 'Active energy import today', kind: 'gauge', first: false, last: false },
-      { key: 'energy_month_import_wh', value: 0, unit: 'Wh', name: 'Active energy import this month', kind: 'gauge', first: false, last: false },
-      { key: 'power_avg_15min_w', value: -1.5, unit: 'W', name: 'Average net power, current quarter hour', kind: 'gauge', first: false, last: true },
+      { key: 'energy_import_wh', value: 10, unit: 'Wh', name: 'Active energy import', kind: 'counter', first: true, last: false, ...prom('active_energy_import_joules_total', 'Active energy import', 36000) },
+      { key: 'power_export_w', value: 0, unit: 'W', name: 'Active power export', kind: 'gauge', first: false, last: false, ...prom('active_power_export_watts', 'Active power export', 0) },
+      { key: 'power_factor', value: 0.9, unit: undefined, name: 'Power factor', kind: 'gauge', first: false, last: false, ...prom('power_factor_ratio', 'Power factor', 0.9) },
+      { key: 'power_net_w', value: 0, unit: 'W', name: 'Active power net (import - export)', kind: 'gauge', first: false, last: false, ...prom('active_power_net_watts', 'Active power net (import - export)', 0) },
+      { key: 'energy_today_import_wh', value: 3, unit: 'Wh', name: 'Active energy import today', kind: 'gauge', first: false, last: false, ...prom('active_energy_import_today_joules', 'Active energy import today', 10800) },
+      { key: 'energy_month_import_wh', value: 0, unit: 'Wh', name: 'Active energy import this month', kind: 'gauge', first: false, last: false, ...prom('active_energy_import_month_joules', 'Active energy import this month', 0) },
+      { key: 'power_avg_15min_w', value: -1.5, unit: 'W', name: 'Average net power, current quarter hour', kind: 'gauge', first: false, last: true, ...prom('active_power_net_average_current_quarter_watts', 'Average net power, current quarter hour', -1.5) },
     ]);
-    for (const k of DERIVED_KEYS) expect(ctx[k], k).toBe(derived[k]);
+    // members of one metric (phases) share HELP and TYPE: only the first is the head
+    const three = buildContext(reading({ '1-0:32.7.0': { value: 230, unit: 'V' }, '1-0:52.7.0': { value: 231, unit: 'V' } }), null);
+    expect((three.fields as { prom_head: boolean; prom_labels: string; prom_help: string }[]).map((f) => [f.prom_head, f.prom_labels, f.prom_help])).toEqual([
+      [true, ',phase="L1"', 'Voltage'],
+      [false, ',phase="L2"', 'Voltage'],
+    ]);
+    for (const k of Object.keys(derived) as (keyof DerivedValues)[]) expect(ctx[k], k).toBe(derived[k]);
   });
 
   it('has.<name> is true exactly for the names with a value, 0 included', () => {

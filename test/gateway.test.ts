@@ -76,7 +76,8 @@ describe('replaying real frames through the HTTP API', () => {
     expect(s.pipeline.readings).toBeGreaterThanOrEqual(1);
     expect(s.verdict.level).toBe('ok');
     const metrics = await (await fetch(`${base}/metrics`, { headers: auth })).text();
-    expect(metrics).toMatch(/energy_import_wh\S*\s+9108\b/);
+    expect(metrics).toMatch(/^meterbridge_active_energy_import_joules_total\{meter="1KFM0100000035"\} 32788800$/m);
+    expect(metrics).toMatch(/^meterbridge_meter_up 1$/m);
   });
 
   it('says "check the key" when frames arrive but the key is wrong', async () => {

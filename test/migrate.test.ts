@@ -45,6 +45,9 @@ function fullConfig(): Config {
       topicTemplate: '{{base_topic}}/{{obis}}',
       payloadTemplate: '{{value}}',
       homeAssistant: { enabled: false, discoveryPrefix: 'ha' },
+      backlogDelayMs: 2000,
+      caCertificate: '',
+      certificateFingerprint: 'AB:'.repeat(31) + 'AB',
     };
     c.httpPush = {
       enabled: true,
@@ -56,6 +59,11 @@ function fullConfig(): Config {
       bodyFormat: 'text',
       timeoutMs: 2000,
       minIntervalMs: 60000,
+      auth: 'basic',
+      username: 'u',
+      password: 'p',
+      caCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      certificateFingerprint: '',
     };
     c.http = { port: 80, metricsTemplate: 'meter_power {{power}}\n' };
     c.outbox = { capacity: 50 };

@@ -9,6 +9,7 @@
  * A hung broker or dead link is a mosquitto stopped with SIGSTOP: its sockets stay open, the
  * kernel still takes the bytes, nothing answers.
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -201,8 +202,19 @@ describe('MQTT client against mosquitto', () => {
     const untrusted = client();
     untrusted.c.connect(options(tlsBroker.tlsPort!, { tls: true }));
     const e = await untrusted.until(isDisconnected);
-    expect(e.detail).toMatch(/^TLS with 127\.0\.0\.1:\d+ failed: .*certificate/);
+    // in words, with what to do, and the code for a search
+    expect(e.detail).toMatch(/^127\.0\.0\.1:\d+ has a certificate that no trusted CA signed: enter the CA certificate, or its SHA-256 fingerprint \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/);
     await untrusted.until((x) => x.state === 'connecting', untrusted.events.indexOf(e) + 1); // and tries again
+
+    // a pinned fingerprint: that certificate is accepted without the CA, any other refused
+    const fp = new X509Certificate(certs.cert).fingerprint256;
+    const pinned = await connected(options(tlsBroker.tlsPort!, { tls: true, fingerprint: fp }));
+    await pinned.c.publish('t6/pinned', 'pinned', { qos: 1, retain: false });
+    expect((await sub.waitFor(2))[1]).toMatchObject({ topic: 't6/pinned', payload: 'pinned' });
+    const wrong = client();
+    wrong.c.connect(options(tlsBroker.tlsPort!, { tls: true, fingerprint: 'AB:'.repeat(31) + 'AB', username: 'u', password: 'never sent' }));
+    const w = await wrong.until(isDisconnected);
+    expect(w.detail).toBe(`the certificate of 127.0.0.1:${tlsBroker.tlsPort} is not the pinned one: its SHA-256 fingerprint is ${fp}; if the server got a new certificate, enter this fingerprint`);
   });
 });
 

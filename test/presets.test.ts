@@ -5,7 +5,8 @@ import { PRESETS, presetById, HA_STATE_KEYS, type Preset } from '../firmware/tem
 import { compileTemplate, type Template } from '../firmware/template/template.js';
 import { buildContext, buildValueContext } from '../firmware/template/context.js';
 import { DerivedTracker, type DerivedValues } from '../firmware/template/derived.js';
-import { HA_SENSORS, haState } from '../firmware/publish/homeassistant.js';
+import { haState } from '../firmware/publish/homeassistant.js';
+import { QUANTITIES } from '../firmware/quantities.js';
 import { decode } from '../firmware/decoder.js';
 import { encryptionKey } from '../firmware/keys.js';
 import { nodeCrypto } from '../hal/node/crypto.js';
@@ -41,7 +42,7 @@ const NUMBER = '-?\\d+(?:\\.\\d+)?(?:e[+-]\\d+)?';
 const INFLUX_LINE = new RegExp(`^electricity(?:,meter=[A-Za-z0-9_.-]+)? [a-z0-9_]+=${NUMBER}(?:,[a-z0-9_]+=${NUMBER})*(?: \\d{19})?$`);
 const PROM_HELP = new RegExp(`^# HELP (${METRIC}) [^\\n]+$`);
 const PROM_TYPE = new RegExp(`^# TYPE (${METRIC}) (counter|gauge)$`);
-const PROM_SAMPLE = new RegExp(`^(${METRIC})\\{meter="((?:[^"\\\\\\n]|\\\\.)*)"\\} (${NUMBER})$`);
+const PROM_SAMPLE = new RegExp(`^(${METRIC})\\{meter="((?:[^"\\\\\\n]|\\\\.)*)"((?:,[a-z]+="[^"]*")*)\\} (${NUMBER})$`);
 
 /** Checks the exposition format line by line and returns the samples. */
 function parsePrometheus(text: string): Map<string, { meter: string; value: number; type: string }> {
@@ -58,8 +59,10 @@ function parsePrometheus(text: string): Map<string, { meter: string; value: numb
       types.set(m[1], m[2]);
     } else if ((m = PROM_SAMPLE.exec(line))) {
       expect(types.has(m[1]), `sample before its TYPE: ${line}`).toBe(true);
-      expect(samples.has(m[1]), `sample twice: ${line}`).toBe(false);
-      samples.set(m[1], { meter: m[2], value: Number(m[3]), type: types.get(m[1])! });
+      if (types.get(m[1]) === 'counter') expect(m[1].endsWith('_total'), line).toBe(true);
+      const key = m[1] + (m[3] ? `{${m[3].slice(1)}}` : '');
+      expect(samples.has(key), `sample twice: ${line}`).toBe(false);
+      samples.set(key, { meter: m[2], value: Number(m[4]), type: types.get(m[1])! });
     } else {
       throw new Error(`not exposition format: ${JSON.stringify(line)}`);
     }
@@ -110,7 +113,7 @@ describe('the presets', () => {
   });
 
   it('the Home Assistant keys are exactly those the discovery configs read', () => {
-    expect([...HA_STATE_KEYS].sort()).toEqual([...HA_SENSORS.map((s) => s.key), 'power_net_w'].sort());
+    expect([...HA_STATE_KEYS]).toEqual(QUANTITIES.map((q) => q.key));
   });
 
   it('topics render from the base topic', () => {
@@ -127,12 +130,12 @@ describe('on every real Reading', () => {
   });
 
   it.each(real)('%s: homeassistant is the state the discovery sensors read', (_id, r) => {
-    expect(JSON.parse(renderReading('homeassistant', r))).toEqual(haState(r));
+    expect(JSON.parse(renderReading('homeassistant', r))).toEqual(haState(r, null));
   });
 
   it.each(real)('%s: iobroker is flat JSON of every value present', (_id, r) => {
     const ctx = buildContext(r, null, EXTRA);
-    const want: Record<string, unknown> = { meter_number: r.meter.number, timestamp: r.timestamp, timestamp_ms: ctx.timestamp_ms };
+    const want: Record<string, unknown> = { meter_number: r.meter.number, timestamp: r.timestamp, frame_counter: r.frameCounter, timestamp_ms: ctx.timestamp_ms };
     for (const f of ctx.fields as { key: string; value: number }[]) want[f.key] = f.value;
     expect(JSON.parse(renderReading('iobroker', r))).toEqual(want);
   });
@@ -153,7 +156,10 @@ describe('on every real Reading', () => {
     const ctx = buildContext(r, null, EXTRA);
     const samples = parsePrometheus(renderReading('prometheus', r));
     const want = new Map<string, { meter: string; value: number; type: string }>();
-    for (const f of ctx.fields as { key: string; value: number; kind: string }[]) want.set('meterbridge_' + f.key, { meter: ctx.meter_slug as string, value: f.value, type: f.kind });
+    for (const f of ctx.fields as { key: string; value: number; kind: string }[]) {
+      const q = QUANTITIES.find((x) => x.key === f.key)!;
+      want.set(q.prom.name + (q.prom.labels ? `{${q.prom.labels}}` : ''), { meter: ctx.meter_slug as string, value: Math.round(f.value * q.prom.scale * 1000) / 1000, type: f.kind });
+    }
     expect(samples).toEqual(want);
   });
 
@@ -172,7 +178,7 @@ describe('missing and hostile values', () => {
     const r = real.find(([id]) => id === 'at-wienernetze-siemens-sel0')![1];
     expect(r.values['1-0:32.7.0']).toBe(undefined);
     expect(JSON.parse(renderReading('homeassistant', r))).toEqual({
-      meter_number: 'SMS1030788000020', timestamp: '2021-10-21T05:40:34+02:00',
+      meter_number: 'SMS1030788000020', timestamp: '2021-10-21T05:40:34+02:00', frame_counter: r.frameCounter,
       energy_import_wh: 1465, energy_export_wh: 0, reactive_import_varh: 0, reactive_export_varh: 5521,
       power_import_w: 4, power_export_w: 0, reactive_import_var: 0, reactive_export_var: 18, power_net_w: 4,
     });
@@ -180,9 +186,9 @@ describe('missing and hostile values', () => {
 
   it('an empty Reading: JSON with nulls, no Influx line, no metrics', () => {
     const r = emptyReading();
-    expect(JSON.parse(renderReading('homeassistant', r))).toEqual({ meter_number: null, timestamp: null });
+    expect(JSON.parse(renderReading('homeassistant', r))).toEqual({ meter_number: null, timestamp: null, frame_counter: null });
     const noTime = buildContext(r, null, {});
-    expect(compiled(presetById('iobroker')!).payload.render(noTime)).toBe('{"meter_number":null,"timestamp":null,"timestamp_ms":null}');
+    expect(compiled(presetById('iobroker')!).payload.render(noTime)).toBe('{"meter_number":null,"timestamp":null,"frame_counter":null,"timestamp_ms":null}');
     expect(renderReading('influxdb', r)).toBe('');
     expect(renderReading('prometheus', r)).toBe('');
     expect(JSON.parse(renderReading('json', r))).toEqual(r);
@@ -193,10 +199,10 @@ describe('missing and hostile values', () => {
     r.meter.number = 'A"B\\C\nD, x=1';
     r.timestamp = '2024-06-01T12:00:00+02:00';
     r.values['1-0:1.7.0'] = { value: 0, unit: 'W' };
-    expect(JSON.parse(renderReading('homeassistant', r))).toEqual({ meter_number: 'A"B\\C\nD, x=1', timestamp: '2024-06-01T12:00:00+02:00', power_import_w: 0, power_net_w: 0 });
+    expect(JSON.parse(renderReading('homeassistant', r))).toEqual({ meter_number: 'A"B\\C\nD, x=1', timestamp: '2024-06-01T12:00:00+02:00', frame_counter: null, power_import_w: 0, power_net_w: 0 });
     expect(JSON.parse(renderReading('iobroker', r)).meter_number).toBe('A"B\\C\nD, x=1');
     expect(renderReading('influxdb', r)).toBe('electricity,meter=A_B_C_D__x_1 power_import_w=0,power_net_w=0 1717236000000000000');
-    expect(parsePrometheus(renderReading('prometheus', r)).get('meterbridge_power_import_w')).toEqual({ meter: 'A_B_C_D__x_1', value: 0, type: 'gauge' });
+    expect(parsePrometheus(renderReading('prometheus', r)).get('meterbridge_active_power_import_watts')).toEqual({ meter: 'A_B_C_D__x_1', value: 0, type: 'gauge' });
   });
 
   it('a meter without a number is tagged by its system title; without any name it has no tag', () => {
@@ -224,11 +230,11 @@ describe('missing and hostile values', () => {
         `${EXTRA.received_ms}000000`,
     );
     expect(JSON.parse(renderReading('iobroker', b, d))).toEqual({
-      meter_number: null, timestamp: '2024-06-01T12:00:10', timestamp_ms: EXTRA.received_ms,
+      meter_number: null, timestamp: '2024-06-01T12:00:10', frame_counter: null, timestamp_ms: EXTRA.received_ms,
       energy_import_wh: 1001, power_import_w: 0, power_net_w: 0, energy_today_import_wh: 1, energy_month_import_wh: 1, power_avg_15min_w: 360,
     });
     const prom = parsePrometheus(renderReading('prometheus', b, d));
-    expect(prom.get('meterbridge_energy_today_import_wh')).toEqual({ meter: '', value: 1, type: 'gauge' });
-    expect(prom.get('meterbridge_energy_import_wh')).toEqual({ meter: '', value: 1001, type: 'counter' });
+    expect(prom.get('meterbridge_active_energy_import_today_joules')).toEqual({ meter: '', value: 3600, type: 'gauge' });
+    expect(prom.get('meterbridge_active_energy_import_joules_total')).toEqual({ meter: '', value: 1001 * 3600, type: 'counter' });
   });
 });

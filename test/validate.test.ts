@@ -45,6 +45,7 @@ function secretConfig(): Config {
     c.wifi.ssid = 'Home';
     c.wifi.password = 'wifi-secret-pw';
     c.httpPush.headers = { 'Content-Type': 'application/json', Authorization: 'Bearer tok-123456' };
+    c.httpPush.password = 'push-secret-pw';
   });
 }
 
@@ -511,6 +512,7 @@ describe('write-only secrets', () => {
     'meter.key': [KEY, AUTH_KEY],
     'meter.authKey': [AUTH_KEY, KEY],
     'mqtt.password': ['mqtt-secret-pw', 'another-pw'],
+    'httpPush.password': ['push-secret-pw', 'another-pw'],
     'web.password': ['web-secret-pw', 'another-pw'],
     'wifi.password': ['wifi-secret-pw', 'another-pw'],
   };
@@ -522,8 +524,8 @@ describe('write-only secrets', () => {
     return c;
   };
 
-  it('covers exactly the five secret fields', () => {
-    expect([...SECRET_FIELDS]).toStrictEqual(['meter.key', 'meter.authKey', 'mqtt.password', 'web.password', 'wifi.password']);
+  it('covers exactly the six secret fields', () => {
+    expect([...SECRET_FIELDS]).toStrictEqual(['meter.key', 'meter.authKey', 'mqtt.password', 'httpPush.password', 'web.password', 'wifi.password']);
   });
 
   it.each(SECRET_FIELDS.map((f) => [f]))('%s: absent keeps the saved value', (field) => {
@@ -754,6 +756,7 @@ describe('redactConfig', () => {
     want.meter.authKey = { set: true, fingerprint: '2369' };
     // passwords and credential headers: no fingerprint, it would help guessing them offline
     want.mqtt.password = { set: true, fingerprint: null };
+    want.httpPush.password = { set: true, fingerprint: null };
     want.web.password = { set: true, fingerprint: null };
     want.wifi.password = { set: true, fingerprint: null };
     want.httpPush.headers.Authorization = { set: true, fingerprint: null };
@@ -771,7 +774,7 @@ describe('redactConfig', () => {
 
   it('never contains the secret text, in any spelling', () => {
     const text = JSON.stringify(redactConfig(secretConfig()));
-    for (const s of [KEY, KEY.toLowerCase(), AUTH_KEY, AUTH_KEY.toLowerCase(), 'mqtt-secret-pw', 'web-secret-pw', 'wifi-secret-pw', 'tok-123456', 'Bearer']) {
+    for (const s of [KEY, KEY.toLowerCase(), AUTH_KEY, AUTH_KEY.toLowerCase(), 'mqtt-secret-pw', 'push-secret-pw', 'web-secret-pw', 'wifi-secret-pw', 'tok-123456', 'Bearer']) {
       expect(text.includes(s), s).toBe(false);
     }
   });
@@ -818,13 +821,14 @@ describe('configForExport', () => {
     delete want.meter.key;
     delete want.meter.authKey;
     delete want.mqtt.password;
+    delete want.httpPush.password;
     delete want.web.password;
     delete want.wifi.password;
     want.httpPush.headers.Authorization = null;
     const out = configForExport(secretConfig(), false);
     expect(out).toStrictEqual(want);
     const text = JSON.stringify(out);
-    for (const s of [KEY, AUTH_KEY, 'mqtt-secret-pw', 'web-secret-pw', 'wifi-secret-pw', 'tok-123456']) expect(text.includes(s), s).toBe(false);
+    for (const s of [KEY, AUTH_KEY, 'mqtt-secret-pw', 'push-secret-pw', 'web-secret-pw', 'wifi-secret-pw', 'tok-123456']) expect(text.includes(s), s).toBe(false);
   });
 
   it('a backup without secrets, restored onto the gateway, keeps the secrets it has', () => {
@@ -905,6 +909,18 @@ describe('secrets bound to their destination', () => {
     expect(absent.ok && absent.config.httpPush.headers).toStrictEqual({ 'Content-Type': 'application/json' });
     const given = validateConfig({ httpPush: { url: 'http://new.example/', headers: { authorization: 'Bearer new' } } }, base);
     expect(given.ok && given.config.httpPush.headers).toStrictEqual({ authorization: 'Bearer new' });
+  });
+  it('another push server clears the basic/bearer password unless it is given again', () => {
+    const base = saved();
+    base.httpPush.url = 'http://192.168.1.5:8080/in';
+    base.httpPush.auth = 'bearer';
+    const same = validateConfig({ httpPush: { url: 'http://192.168.1.5:8080/other' } }, base);
+    expect(same.ok && same.config.httpPush.password).toBe('push-secret-pw');
+    const moved = validateConfig({ httpPush: { url: 'http://evil.example/' } }, base);
+    expect(moved.ok && moved.config.httpPush.password).toBe('');
+    expect(moved.ok && moved.warnings.join(' ')).toContain('httpPush.password was cleared because the push address now goes to another server');
+    const given = validateConfig({ httpPush: { url: 'http://new.example/', password: 'tok-2' } }, base);
+    expect(given.ok && given.config.httpPush.password).toBe('tok-2');
   });
 });
 

@@ -37,6 +37,9 @@ export function defaultConfig(): Config {
       topicTemplate: '{{base_topic}}/reading',
       payloadTemplate: '{{{reading_json}}}',
       homeAssistant: { enabled: true, discoveryPrefix: 'homeassistant' },
+      backlogDelayMs: 5000,
+      caCertificate: '',
+      certificateFingerprint: '',
     },
     httpPush: {
       enabled: false,
@@ -48,6 +51,11 @@ export function defaultConfig(): Config {
       bodyFormat: 'json',
       timeoutMs: 5000,
       minIntervalMs: 0,
+      auth: 'none',
+      username: '',
+      password: '',
+      caCertificate: '',
+      certificateFingerprint: '',
     },
     // metricsTemplate '': the built-in Prometheus preset
     http: { port: 8080, metricsTemplate: '' },

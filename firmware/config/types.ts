@@ -56,6 +56,13 @@ export interface MqttConfig {
   topicTemplate: string;
   payloadTemplate: string;
   homeAssistant: { enabled: boolean; discoveryPrefix: string };
+  /** wait this long after (re)connecting before sending the queued backlog, so subscribers with
+   *  clean sessions are back first; 0 = at once */
+  backlogDelayMs: number;
+  /** TLS on the host: PEM CA certificate to trust ('' = the system's CAs) */
+  caCertificate: string;
+  /** TLS on the host: SHA-256 fingerprint (hex) of the broker's certificate to pin, '' = none */
+  certificateFingerprint: string;
 }
 
 export interface HttpPushConfig {
@@ -70,6 +77,15 @@ export interface HttpPushConfig {
   timeoutMs: number;
   /** at most one push per this interval; 0 = every Reading */
   minIntervalMs: number;
+  /** 'basic': user name and password; 'bearer': the password is the token */
+  auth: 'none' | 'basic' | 'bearer';
+  username: string;
+  /** secret */
+  password: string;
+  /** HTTPS on the host: PEM CA certificate to trust ('' = the system's CAs) */
+  caCertificate: string;
+  /** HTTPS on the host: SHA-256 fingerprint (hex) of the server's certificate to pin, '' = none */
+  certificateFingerprint: string;
 }
 
 export interface HttpServerConfig {
@@ -107,7 +123,7 @@ export interface Config {
 }
 
 /** Paths of the secret fields: never logged, never sent back to a browser. */
-export const SECRET_FIELDS = deepFreeze(['meter.key', 'meter.authKey', 'mqtt.password', 'web.password', 'wifi.password'] as const);
+export const SECRET_FIELDS = deepFreeze(['meter.key', 'meter.authKey', 'mqtt.password', 'httpPush.password', 'web.password', 'wifi.password'] as const);
 
 export interface FieldError {
   /** dotted path, e.g. `mqtt.port` */

@@ -66,7 +66,7 @@ export type RedactedConfig = Omit<Config, 'meter' | 'mqtt' | 'httpPush' | 'web' 
   meter: Omit<MeterConfig, 'key' | 'authKey'> & { key: SecretState; authKey: SecretState };
   mqtt: Omit<MqttConfig, 'password'> & { password: SecretState };
   /** values of credential headers (isSecretHeader) are SecretStates, the others plain text */
-  httpPush: Omit<HttpPushConfig, 'headers'> & { headers: Record<string, string | SecretState> };
+  httpPush: Omit<HttpPushConfig, 'headers' | 'password'> & { headers: Record<string, string | SecretState>; password: SecretState };
   web: { password: SecretState };
   wifi: Omit<WifiConfig, 'password'> & { password: SecretState };
 };
@@ -552,6 +552,9 @@ export function validateConfig(input: unknown, base: Config = defaultConfig(), o
       enabled: read(ctx, ha, 'mqtt.homeAssistant', 'enabled', bq.homeAssistant.enabled, flag()),
       discoveryPrefix: read(ctx, ha, 'mqtt.homeAssistant', 'discoveryPrefix', bq.homeAssistant.discoveryPrefix, topic()),
     },
+    backlogDelayMs: read(ctx, q, 'mqtt', 'backlogDelayMs', bq.backlogDelayMs, whole(0, 600000, MS)),
+    caCertificate: read(ctx, q, 'mqtt', 'caCertificate', bq.caCertificate, pem()),
+    certificateFingerprint: read(ctx, q, 'mqtt', 'certificateFingerprint', bq.certificateFingerprint, sha256()),
   };
 
   const p = group(ctx, root.httpPush, 'httpPush', d.httpPush);
@@ -566,6 +569,11 @@ export function validateConfig(input: unknown, base: Config = defaultConfig(), o
     bodyFormat: read(ctx, p, 'httpPush', 'bodyFormat', bp.bodyFormat, oneOf(['json', 'text'] as const)),
     timeoutMs: read(ctx, p, 'httpPush', 'timeoutMs', bp.timeoutMs, whole(100, 120000, MS)),
     minIntervalMs: read(ctx, p, 'httpPush', 'minIntervalMs', bp.minIntervalMs, whole(0, 86400000, MS)),
+    auth: read(ctx, p, 'httpPush', 'auth', bp.auth, oneOf(['none', 'basic', 'bearer'] as const, (x) => x.trim().toLowerCase())),
+    username: read(ctx, p, 'httpPush', 'username', bp.username, text(TEXT_MAX)),
+    password: secret(ctx, p, 'httpPush', 'password', bp.password, password(HEADER_VALUE_MAX)),
+    caCertificate: read(ctx, p, 'httpPush', 'caCertificate', bp.caCertificate, pem()),
+    certificateFingerprint: read(ctx, p, 'httpPush', 'certificateFingerprint', bp.certificateFingerprint, sha256()),
   };
 
   const h = group(ctx, root.http, 'http', d.http);
@@ -608,6 +616,10 @@ export function validateConfig(input: unknown, base: Config = defaultConfig(), o
     fail(ctx, 'mqtt.username', 'is needed when an MQTT password is set (MQTT sends a password only together with a user name)');
   if (httpPush.enabled && httpPush.url === '')
     fail(ctx, 'httpPush.url', 'is needed when HTTP push is on: an address starting with http:// or https://');
+  if (httpPush.enabled && httpPush.auth === 'basic' && httpPush.username === '')
+    fail(ctx, 'httpPush.username', 'is needed for basic authentication');
+  if (httpPush.enabled && httpPush.auth !== 'none' && httpPush.password === '')
+    fail(ctx, 'httpPush.password', httpPush.auth === 'bearer' ? 'is needed for bearer authentication: the token' : 'is needed for basic authentication');
 
   if (ctx.errors.length) return { ok: false, errors: ctx.errors };
 
@@ -625,6 +637,10 @@ export function validateConfig(input: unknown, base: Config = defaultConfig(), o
       delete httpPush.headers[name];
       ctx.warnings.push(`the header httpPush.headers.${name} was removed because the push address now goes to another server: enter it again for the new one`);
     }
+    if (httpPush.password !== '' && !givesText(p, 'password')) {
+      httpPush.password = '';
+      ctx.warnings.push('httpPush.password was cleared because the push address now goes to another server: enter it again for the new one');
+    }
   }
 
   if (meter.authKey !== '' && meter.key === '')
@@ -640,6 +656,30 @@ export function validateConfig(input: unknown, base: Config = defaultConfig(), o
     ok: true,
     config: { version: CONFIG_VERSION, meter, source, mqtt, httpPush, http, outbox, web, wifi, log },
     warnings: ctx.warnings,
+  };
+}
+
+/** A PEM certificate (or several), '' for none. */
+function pem(): Check<string> {
+  return (v) => {
+    if (typeof v !== 'string') return bad('must be text');
+    const s = v.trim();
+    if (s === '') return good('');
+    if (s.length > 16384) return bad(`is too long: at most 16384 characters; this one has ${s.length}`);
+    if (s.indexOf('-----BEGIN CERTIFICATE-----') < 0 || s.indexOf('-----END CERTIFICATE-----') < 0)
+      return bad('paste the certificate in PEM form: the text from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----');
+    return good(s + '\n');
+  };
+}
+
+/** A SHA-256 fingerprint: 64 hex digits, colons and spaces allowed; stored as upper-case hex pairs with colons. */
+function sha256(): Check<string> {
+  return (v) => {
+    if (typeof v !== 'string') return bad('must be text');
+    const s = v.replace(/[\s:]/g, '').toUpperCase();
+    if (s === '') return good('');
+    if (!/^[0-9A-F]{64}$/.test(s)) return bad(`must be the SHA-256 fingerprint: 64 hex digits (colons allowed); this has ${s.length} characters`);
+    return good(s.replace(/(..)(?!$)/g, '$1:'));
   };
 }
 

@@ -1,68 +1,45 @@
 /**
- * Home Assistant MQTT discovery: one device for the meter, one sensor per quantity the meter
- * actually sends, with the device_class / state_class / unit the Energy dashboard needs (energy:
- * total_increasing in Wh; power: measurement in W). All sensors read one flat JSON state topic
- * that the gateway publishes for Home Assistant whatever the user's own templates are, and share
- * the gateway's availability topic. Pure: builds topics and payloads, publishes nothing.
+ * Home Assistant MQTT discovery (Home Assistant 2025.10 or newer: `default_entity_id`; the
+ * reactive energy sensors need 2025.6). One device per meter, one sensor per quantity of
+ * quantities.ts the meter has sent, all reading one flat JSON state topic and sharing the
+ * gateway's availability topic.
+ *
+ * Identity: the device and its sensors are named by the gateway's meter id (Delivery.meterId),
+ * which never flips between the lists a meter alternates; nothing is announced before it is known.
+ * Sensors are announced once per connection and stay (a list without voltages does not remove the
+ * voltage sensor); their retained configs are emptied when discovery is turned off, its prefix
+ * changes, or another meter takes the place (the entities then go). The announced topics are
+ * kept in storage, so this also works after a restart.
+ *
+ * `expire_after` on measurements: three push intervals, at least a minute, rounded up to whole
+ * minutes (so it does not change with jitter); the configs are sent from the second push on, when
+ * the interval is known. Registers (energy) have none: a list that carries them hourly must not
+ * make them unavailable in between.
  */
-import type { Reading } from '../reading.js';
+import type { Storage } from '../../hal/hal.js';
 import { deepFreeze } from '../freeze.js';
+import { QUANTITIES, electricityNumber, netPower } from '../quantities.js';
+import type { Reading } from '../reading.js';
+import type { DerivedValues } from '../template/derived.js';
+import type { Delivery } from './publisher.js';
 
-interface SensorSpec {
-  /** key in the state JSON and in the object id */
-  key: string;
-  /** OBIS C.D.E the value comes from (B 0 or 1) */
-  cde: string;
-  name: string;
-  deviceClass?: string;
-  stateClass: 'measurement' | 'total_increasing' | 'total';
-  unit?: string;
-  precision?: number;
-}
-
-export const HA_SENSORS: readonly SensorSpec[] = deepFreeze([
-  { key: 'energy_import_wh', cde: '1.8.0', name: 'Energy import', deviceClass: 'energy', stateClass: 'total_increasing', unit: 'Wh' },
-  { key: 'energy_export_wh', cde: '2.8.0', name: 'Energy export', deviceClass: 'energy', stateClass: 'total_increasing', unit: 'Wh' },
-  { key: 'energy_import_t1_wh', cde: '1.8.1', name: 'Energy import tariff 1', deviceClass: 'energy', stateClass: 'total_increasing', unit: 'Wh' },
-  { key: 'energy_import_t2_wh', cde: '1.8.2', name: 'Energy import tariff 2', deviceClass: 'energy', stateClass: 'total_increasing', unit: 'Wh' },
-  { key: 'reactive_import_varh', cde: '3.8.0', name: 'Reactive energy import', deviceClass: 'reactive_energy', stateClass: 'total_increasing', unit: 'varh' },
-  { key: 'reactive_export_varh', cde: '4.8.0', name: 'Reactive energy export', deviceClass: 'reactive_energy', stateClass: 'total_increasing', unit: 'varh' },
-  { key: 'power_import_w', cde: '1.7.0', name: 'Power import', deviceClass: 'power', stateClass: 'measurement', unit: 'W' },
-  { key: 'power_export_w', cde: '2.7.0', name: 'Power export', deviceClass: 'power', stateClass: 'measurement', unit: 'W' },
-  { key: 'reactive_import_var', cde: '3.7.0', name: 'Reactive power import', deviceClass: 'reactive_power', stateClass: 'measurement', unit: 'var' },
-  { key: 'reactive_export_var', cde: '4.7.0', name: 'Reactive power export', deviceClass: 'reactive_power', stateClass: 'measurement', unit: 'var' },
-  { key: 'voltage_l1_v', cde: '32.7.0', name: 'Voltage L1', deviceClass: 'voltage', stateClass: 'measurement', unit: 'V', precision: 1 },
-  { key: 'voltage_l2_v', cde: '52.7.0', name: 'Voltage L2', deviceClass: 'voltage', stateClass: 'measurement', unit: 'V', precision: 1 },
-  { key: 'voltage_l3_v', cde: '72.7.0', name: 'Voltage L3', deviceClass: 'voltage', stateClass: 'measurement', unit: 'V', precision: 1 },
-  { key: 'current_l1_a', cde: '31.7.0', name: 'Current L1', deviceClass: 'current', stateClass: 'measurement', unit: 'A', precision: 2 },
-  { key: 'current_l2_a', cde: '51.7.0', name: 'Current L2', deviceClass: 'current', stateClass: 'measurement', unit: 'A', precision: 2 },
-  { key: 'current_l3_a', cde: '71.7.0', name: 'Current L3', deviceClass: 'current', stateClass: 'measurement', unit: 'A', precision: 2 },
-  { key: 'power_factor', cde: '13.7.0', name: 'Power factor', deviceClass: 'power_factor', stateClass: 'measurement', precision: 3 },
-  { key: 'frequency_hz', cde: '14.7.0', name: 'Frequency', deviceClass: 'frequency', stateClass: 'measurement', unit: 'Hz', precision: 2 },
-]);
-
-/** The value of OBIS 1-0:C.D.E (or 1-1:C.D.E, as Kamstrup sends) in a Reading. */
-export function electricityValue(r: Reading, cde: string): number | undefined {
-  const v = r.values['1-0:' + cde] ?? r.values['1-1:' + cde];
-  return v && typeof v.value === 'number' ? v.value : undefined;
-}
-
-/** The flat state object every discovered sensor reads. */
-export function haState(r: Reading): Record<string, number | string | null> {
+/** The flat state object every discovered sensor reads; frame counter and timestamp identify the push. */
+export function haState(r: Reading, derived: DerivedValues | null = null): Record<string, number | string | null> {
   const s: Record<string, number | string | null> = {};
-  for (const spec of HA_SENSORS) {
-    const v = electricityValue(r, spec.cde);
-    if (v !== undefined) s[spec.key] = v;
+  for (const qty of QUANTITIES) {
+    let v: number | undefined;
+    if (!qty.derived) v = electricityNumber(r.values, qty.cde, qty.unit);
+    else if (qty.key === 'power_net_w') v = netPower(r.values);
+    else v = derived ? derived[qty.key as keyof DerivedValues] : undefined;
+    if (v !== undefined) s[qty.key] = v;
   }
-  const imp = electricityValue(r, '1.7.0');
-  const exp = electricityValue(r, '2.7.0');
-  if (imp !== undefined || exp !== undefined) s.power_net_w = (imp ?? 0) - (exp ?? 0);
   s.meter_number = r.meter.number;
   s.timestamp = r.timestamp;
+  s.frame_counter = r.frameCounter;
   return s;
 }
 
-const MAKERS: Readonly<Record<string, string>> = deepFreeze({
+const MAKERS: Readonly<Record<string, string>> = /* @__PURE__ */ deepFreeze({
   KFM: 'Kaifa', LGZ: 'Landis+Gyr', SMS: 'Siemens', ELS: 'Honeywell Elster', SAG: 'Sagemcom', KAM: 'Kamstrup', AID: 'Aidon', ISK: 'Iskraemeco',
 });
 
@@ -80,57 +57,176 @@ export interface DiscoveryMessage {
 }
 
 function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9_-]/g, '_');
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+    out += ok ? s[i] : '_';
+  }
+  return out;
 }
 
 /** The node id that names the meter in discovery topics and unique ids. */
-export function haNodeId(r: Reading): string {
-  return 'meterbridge_' + slug(r.meter.number ?? r.meter.systemTitle ?? 'meter');
+export function haNodeId(meterId: string): string {
+  return 'meterbridge_' + slug(meterId);
+}
+
+/** expire_after in seconds for a push interval: 3 intervals, at least 60 s, whole minutes. */
+export function expireAfter(intervalMs: number | null): number | undefined {
+  if (intervalMs === null || !(intervalMs > 0)) return undefined;
+  return Math.max(60, Math.ceil((3 * intervalMs) / 60000) * 60);
 }
 
 /**
- * Retained config messages for the sensors this Reading has. `stateTopic` is where haState() is
- * published, `availabilityTopic` the gateway's online/offline status topic.
+ * Retained config messages for the sensors this Reading has (and the derived values it comes
+ * with). `stateTopic` is where haState() is published, `availabilityTopic` the gateway's status.
  */
-export function discoveryMessages(r: Reading, prefix: string, stateTopic: string, availabilityTopic: string, swVersion: string): DiscoveryMessage[] {
-  const node = haNodeId(r);
-  const state = haState(r);
+export function discoveryMessages(d: Delivery, prefix: string, stateTopic: string, availabilityTopic: string, swVersion: string, intervalMs: number | null = null): DiscoveryMessage[] {
+  if (d.meterId === null) return [];
+  const r = d.reading;
+  const node = haNodeId(d.meterId);
+  const state = haState(r, d.derived);
   const device = {
     identifiers: [node],
-    name: `Smart meter ${r.meter.number ?? r.meter.systemTitle ?? ''}`.trim(),
+    name: `Smart meter ${d.meterId}`,
     manufacturer: manufacturer(r),
     model: r.meter.logicalDeviceName ?? undefined,
     serial_number: r.meter.number ?? undefined,
     sw_version: `meterbridge ${swVersion}`,
-    via_device: undefined,
   };
+  const expire = expireAfter(intervalMs);
   const out: DiscoveryMessage[] = [];
-  const specs: SensorSpec[] = HA_SENSORS.filter((s) => state[s.key] !== undefined);
-  if (state.power_net_w !== undefined) specs.push({ key: 'power_net_w', cde: '', name: 'Power net', deviceClass: 'power', stateClass: 'measurement', unit: 'W' });
-  for (const spec of specs) {
+  for (const qty of QUANTITIES) {
+    if (state[qty.key] === undefined) continue;
     const config: Record<string, unknown> = {
-      name: spec.name,
-      unique_id: `${node}_${spec.key}`,
-      object_id: `${node}_${spec.key}`,
+      name: qty.name,
+      unique_id: `${node}_${qty.key}`,
+      default_entity_id: `sensor.${node}_${qty.key}`.toLowerCase(),
       state_topic: stateTopic,
-      value_template: `{{ value_json.${spec.key} }}`,
-      state_class: spec.stateClass,
+      value_template: `{{ value_json.${qty.key} }}`,
       availability_topic: availabilityTopic,
       device,
     };
-    if (spec.deviceClass) config.device_class = spec.deviceClass;
-    if (spec.unit) config.unit_of_measurement = spec.unit;
-    if (spec.precision !== undefined) config.suggested_display_precision = spec.precision;
-    out.push({ topic: `${prefix}/sensor/${node}/${spec.key}/config`, payload: JSON.stringify(config) });
+    if (qty.ha.stateClass) config.state_class = qty.ha.stateClass;
+    if (qty.ha.deviceClass) config.device_class = qty.ha.deviceClass;
+    if (qty.unit) config.unit_of_measurement = qty.unit;
+    if (qty.ha.precision !== undefined) config.suggested_display_precision = qty.ha.precision;
+    if (qty.ha.stateClass === 'measurement' && expire !== undefined) config.expire_after = expire;
+    out.push({ topic: `${prefix}/sensor/${node}/${qty.key}/config`, payload: JSON.stringify(config) });
   }
   if (r.meter.number) {
     out.push({
       topic: `${prefix}/sensor/${node}/meter_number/config`,
       payload: JSON.stringify({
-        name: 'Meter number', unique_id: `${node}_meter_number`, object_id: `${node}_meter_number`, state_topic: stateTopic,
+        name: 'Meter number', unique_id: `${node}_meter_number`, default_entity_id: `sensor.${node}_meter_number`.toLowerCase(), state_topic: stateTopic,
         value_template: '{{ value_json.meter_number }}', entity_category: 'diagnostic', availability_topic: availabilityTopic, device,
       }),
     });
   }
   return out;
+}
+
+const STORE = 'ha-discovery';
+
+/** FNV-1a of a payload: tells a changed config from the one already sent, without keeping it. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * Which discovery configs are on the broker, and what a Reading adds or empties. pending()
+ * returns the messages; delivered() records them once they were sent.
+ */
+export class HaDiscovery {
+  /** retained config topics believed on the broker (persisted) */
+  private topics: string[];
+  /** topic -> hash of the payload sent on this connection */
+  private sent = new Map<string, number>();
+  private staged: { topic: string; hash: number }[] = [];
+  private intervalMs: number | null = null;
+  private lastReceived = NaN;
+
+  constructor(private readonly storage: Storage, private readonly version: string) {
+    let saved: unknown = null;
+    try {
+      saved = JSON.parse(storage.read(STORE) ?? '[]');
+    } catch {
+      saved = [];
+    }
+    this.topics = Array.isArray(saved) ? saved.filter((t): t is string => typeof t === 'string') : [];
+  }
+
+  get announced(): boolean {
+    return this.topics.length > 0;
+  }
+
+  /** A new connection: the broker may have lost retained messages, announce again. */
+  brokerRestarted(): void {
+    this.sent.clear();
+    this.staged = [];
+  }
+
+  /** Settings changed: what is on the broker is compared afresh. */
+  forget(): void {
+    this.sent.clear();
+    this.staged = [];
+  }
+
+  /**
+   * The discovery messages for a Delivery (null: discovery is off, empty everything). Configs of
+   * another node or prefix are emptied; new or changed ones of this Reading are sent.
+   */
+  pending(d: Delivery | null, prefix: string, stateTopic: string, availabilityTopic: string): DiscoveryMessage[] {
+    this.staged = [];
+    const out: DiscoveryMessage[] = [];
+    if (d !== null) this.learnInterval(d.receivedMs);
+    const wanted = d === null ? [] : discoveryMessages(d, prefix, stateTopic, availabilityTopic, this.version, this.intervalMs);
+    // identity not known yet, or the push interval (for expire_after): leave everything as it is
+    if (d !== null && (d.meterId === null || this.intervalMs === null)) return out;
+    const own = d === null || d.meterId === null ? null : `${prefix}/sensor/${haNodeId(d.meterId)}/`;
+    for (const t of this.topics) {
+      if (own === null || t.indexOf(own) !== 0) {
+        out.push({ topic: t, payload: '' });
+        this.staged.push({ topic: t, hash: -1 });
+      }
+    }
+    for (const m of wanted) {
+      const h = hash(m.payload);
+      if (this.sent.get(m.topic) === h) continue;
+      out.push(m);
+      this.staged.push({ topic: m.topic, hash: h });
+    }
+    return out;
+  }
+
+  /** The messages of the last pending() reached the broker. */
+  delivered(): void {
+    if (this.staged.length === 0) return;
+    for (const s of this.staged) {
+      const i = this.topics.indexOf(s.topic);
+      if (s.hash === -1) {
+        if (i >= 0) this.topics.splice(i, 1);
+        this.sent.delete(s.topic);
+      } else {
+        if (i < 0) this.topics.push(s.topic);
+        this.sent.set(s.topic, s.hash);
+      }
+    }
+    this.staged = [];
+    try {
+      this.storage.write(STORE, JSON.stringify(this.topics));
+    } catch {
+      // not saved: after a restart the old configs are not emptied, nothing else is lost
+    }
+  }
+
+  /** The longest of the recent gaps between pushes (gaps over 10 min are outages, not the interval). */
+  private learnInterval(receivedMs: number): void {
+    const gap = receivedMs - this.lastReceived;
+    this.lastReceived = receivedMs;
+    if (!(gap > 0 && gap < 600_000)) return;
+    if (this.intervalMs === null || gap > this.intervalMs) this.intervalMs = gap;
+  }
 }

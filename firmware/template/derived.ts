@@ -21,7 +21,7 @@
  */
 import type { Reading } from '../reading.js';
 import { epochMs, localMs } from './clock.js';
-import { electricityNumber, round3 } from './context.js';
+import { electricityNumber, netPower, round3 } from '../quantities.js';
 import { deepFreeze } from '../freeze.js';
 
 export interface DerivedValues {
@@ -84,9 +84,7 @@ export class DerivedTracker {
     const v = reading.values;
     const imp = electricityNumber(v, '1.8.0', 'Wh') ?? NaN;
     const exp = electricityNumber(v, '2.8.0', 'Wh') ?? NaN;
-    const pi = electricityNumber(v, '1.7.0', 'W');
-    const pe = electricityNumber(v, '2.7.0', 'W');
-    const net = pi === undefined && pe === undefined ? NaN : (pi ?? 0) - (pe ?? 0);
+    const net = netPower(v) ?? NaN;
 
     const day = Math.floor(local / DAY_MS);
     if (day !== this.day) {

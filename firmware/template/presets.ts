@@ -12,6 +12,7 @@
  *
  * Does not know: MQTT, HTTP, or which preset a config uses.
  */
+import { QUANTITIES } from '../quantities.js';
 
 export interface Preset {
   id: string;
@@ -37,20 +38,19 @@ function jsonNumber(key: string): string {
 }
 
 /**
- * The keys the Home Assistant discovery configs read (`{{ value_json.<key> }}`, see
- * publish/homeassistant.ts HA_SENSORS and haState()).
+ * The keys the Home Assistant discovery configs read (`{{ value_json.<key> }}`): the quantities
+ * (quantities.ts), the same as publish/homeassistant.ts haState().
  */
-export const HA_STATE_KEYS: readonly string[] = /* @__PURE__ */ Object.freeze([
-  'energy_import_wh', 'energy_export_wh', 'energy_import_t1_wh', 'energy_import_t2_wh',
-  'reactive_import_varh', 'reactive_export_varh', 'power_import_w', 'power_export_w',
-  'reactive_import_var', 'reactive_export_var', 'voltage_l1_v', 'voltage_l2_v', 'voltage_l3_v',
-  'current_l1_a', 'current_l2_a', 'current_l3_a', 'power_factor', 'frequency_hz', 'power_net_w',
-]);
+export const HA_STATE_KEYS: readonly string[] = /* @__PURE__ */ Object.freeze(QUANTITIES.map((q) => q.key));
 
-const HA_PAYLOAD = '{' + jsonString('meter_number') + ',' + jsonString('timestamp') + HA_STATE_KEYS.map(jsonNumber).join('') + '}';
+const HA_PAYLOAD =
+  '{' + jsonString('meter_number') + ',' + jsonString('timestamp') +
+  ',"frame_counter":{{#has.frame_counter}}{{frame_counter}}{{/has.frame_counter}}{{^has.frame_counter}}null{{/has.frame_counter}}' +
+  HA_STATE_KEYS.map(jsonNumber).join('') + '}';
 
 const IOBROKER_PAYLOAD =
   '{' + jsonString('meter_number') + ',' + jsonString('timestamp') +
+  ',"frame_counter":{{#has.frame_counter}}{{frame_counter}}{{/has.frame_counter}}{{^has.frame_counter}}null{{/has.frame_counter}}' +
   ',"timestamp_ms":{{#has.timestamp_ms}}{{timestamp_ms}}{{/has.timestamp_ms}}{{^has.timestamp_ms}}null{{/has.timestamp_ms}}' +
   '{{#fields}},"{{key}}":{{value}}{{/fields}}}';
 
@@ -61,12 +61,15 @@ const INFLUX_PAYLOAD =
   '{{#fields}}{{^first}},{{/first}}{{key}}={{value}}{{/fields}}' +
   '{{#timestamp_ns}} {{timestamp_ns}}{{/timestamp_ns}}{{/fields.length}}';
 
-// Text exposition format 0.0.4: HELP, TYPE and one sample per value present.
+// Text exposition format 0.0.4: HELP and TYPE once per metric, one sample per value present;
+// names and labels from quantities.ts. The gateway adds its own metrics (up, counters, queues).
 const PROMETHEUS_PAYLOAD =
   '{{#fields}}\n' +
-  '# HELP meterbridge_{{key}} {{name}}\n' +
-  '# TYPE meterbridge_{{key}} {{kind}}\n' +
-  'meterbridge_{{key}}{meter="{{meter_slug}}"} {{value}}\n' +
+  '{{#prom_head}}\n' +
+  '# HELP {{prom_name}} {{prom_help}}\n' +
+  '# TYPE {{prom_name}} {{kind}}\n' +
+  '{{/prom_head}}\n' +
+  '{{prom_name}}{meter="{{meter_slug}}"{{{prom_labels}}}} {{prom_value}}\n' +
   '{{/fields}}\n';
 
 export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
@@ -116,7 +119,7 @@ export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
   {
     id: 'prometheus',
     name: 'Prometheus',
-    description: 'Text exposition format for GET /metrics: one meterbridge_<name> metric per value present (energy counters as counter, the rest as gauge), label meter.',
+    description: 'Text exposition format for GET /metrics: one metric per quantity present, named in base units (energy in joules: Wh × 3600; meterbridge_active_energy_import_joules_total, meterbridge_voltage_volts{phase="L1"}…), label meter. The gateway adds its own metrics.',
     payloadTemplate: PROMETHEUS_PAYLOAD,
     escape: 'none',
     contentType: 'text/plain; version=0.0.4; charset=utf-8',

@@ -373,3 +373,10 @@ class CompiledTemplate implements Template {
     return out;
   }
 }
+
+/** The compiled template, or an empty one when it does not compile (validated configs never get there). */
+export function compileOrEmpty(source: string, escape: Escape): Template {
+  const r = compileTemplate(source, escape);
+  if (r.ok) return r.template;
+  return (compileTemplate('', escape) as { ok: true; template: Template }).template;
+}

@@ -19,15 +19,14 @@
  * exponential backoff with jitter; nothing throws out of the client.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { generate, parser as createParser, type Packet } from 'mqtt-packet';
 import type { Logger, MqttClient, MqttConnectOptions, MqttState } from '../hal.js';
 import { connackMessage } from '../../firmware/publish/mqtt-connack.js';
+import { describeNetError, pinProblem, tlsOptions } from './tls.js';
 
 /** Host-only extras for TLS; the HAL's options stay as they are. */
 export interface NodeMqttConnectOptions extends MqttConnectOptions {
-  /** PEM CA certificate(s) to trust instead of the system's (a broker with its own CA) */
-  ca?: string | Buffer;
   /** default true; false accepts any certificate */
   rejectUnauthorized?: boolean;
 }
@@ -106,24 +105,8 @@ function settingsProblem(o: MqttConnectOptions): string | null {
 }
 
 function describeSocketError(err: NodeJS.ErrnoException, host: string, where: string): string {
-  const code = err.code ?? '';
-  switch (code) {
-    case 'ECONNREFUSED':
-      return `connection refused by ${where}: is the broker running, and is this its port?`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `host name "${host}" not found (${code})`;
-    case 'ETIMEDOUT':
-      return `no answer from ${where} (${code})`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `${where} cannot be reached from this network (${code})`;
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return `the connection to ${where} was reset (${code})`;
-  }
-  if (/CERT|SSL|TLS|SIGNATURE|ALTNAME/.test(code)) return `TLS with ${where} failed: ${err.message} (${code})`;
-  return `connection to ${where} failed: ${err.message}${code ? ` (${code})` : ''}`;
+  if (err.code === 'ECONNREFUSED') return `connection refused by ${where}: is the broker running, and is this its port?`;
+  return describeNetError(err, host, where);
 }
 
 interface Pending {
@@ -291,8 +274,8 @@ export class NodeMqttClient implements MqttClient {
             host: o.host,
             port: o.port,
             servername: isIP(o.host) ? undefined : o.host,
-            ca: o.ca,
-            rejectUnauthorized: o.rejectUnauthorized ?? true,
+            ...tlsOptions(o),
+            ...(o.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
           })
         : netConnect({ host: o.host, port: o.port });
     } catch (e) {
@@ -328,6 +311,8 @@ export class NodeMqttClient implements MqttClient {
     );
     socket.once(o.tls ? 'secureConnect' : 'connect', () => {
       if (conn.dead) return;
+      const pin = o.tls ? pinProblem(socket as TLSSocket, o, where) : null;
+      if (pin) return this.lost(conn, pin);
       try {
         socket.write(
           generate({

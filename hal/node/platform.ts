@@ -5,6 +5,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { ByteSource, Clock, Hal, HttpClient, Logger, Storage, TimerHandle } from '../hal.js';
 import type { SourceConfig } from '../../firmware/config/types.js';
 import { MeterSimulator, SimulatorSource } from '../../firmware/simulator.js';
@@ -12,6 +15,7 @@ import { nodeCrypto } from './crypto.js';
 import { createMqttClient } from './mqtt.js';
 import { ReplaySource } from './replay.js';
 import { SerialSource } from './serial.js';
+import { describeNetError, pinProblem, tlsOptions } from './tls.js';
 
 export const nodeClock: Clock = {
   now: () => Date.now(),
@@ -89,20 +93,64 @@ export function consoleLogger(level: keyof typeof LEVELS = 'info', write: (line:
   return logger;
 }
 
+/**
+ * HTTP push on node:http/https (not fetch: a CA certificate and a pinned fingerprint need the
+ * TLS options). Errors come back in words, naming the URL's origin, never the path.
+ */
 export const nodeHttpClient: HttpClient = {
-  async request(o) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), o.timeoutMs);
-    try {
-      const res = await fetch(o.url, { method: o.method, headers: o.headers, body: o.body, signal: controller.signal });
-      return { status: res.status, body: await res.text() };
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      if (err.name === 'AbortError') throw new Error(`no answer within ${o.timeoutMs} ms`);
-      throw new Error(err.cause?.code ?? err.cause?.message ?? err.message);
-    } finally {
-      clearTimeout(timer);
-    }
+  request(o) {
+    return new Promise((resolve, reject) => {
+      let url: URL;
+      try {
+        url = new URL(o.url);
+      } catch {
+        reject(new Error(`"${o.url}" is not a URL`));
+        return;
+      }
+      const where = url.origin;
+      const https = url.protocol === 'https:';
+      const trust = { ca: o.ca, fingerprint: o.fingerprint };
+      const body = Buffer.from(o.body, 'utf8');
+      const pinned = https && !!o.fingerprint;
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        // pinned: a fresh connection each time, so every request sees the handshake it is checked on
+        { method: o.method, headers: { ...o.headers, 'Content-Length': String(body.length) }, ...(https ? tlsOptions(trust) : {}), ...(pinned ? { agent: false } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            // only the start of an answer is shown; the rest is read and dropped
+            if (size < 4096) chunks.push(c);
+            size += c.length;
+          });
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', (e: NodeJS.ErrnoException) => fail(describeNetError(e, url.hostname, where)));
+        },
+      );
+      const fail = (message: string) => {
+        clearTimeout(timer);
+        req.destroy();
+        reject(new Error(message));
+      };
+      const timer = setTimeout(() => fail(`no answer from ${where} within ${o.timeoutMs} ms`), o.timeoutMs);
+      req.on('error', (e: NodeJS.ErrnoException) => fail(describeNetError(e, url.hostname, where)));
+      if (!pinned) {
+        req.end(body);
+        return;
+      }
+      // nothing (headers with credentials included) is written before the certificate is checked
+      req.on('socket', (socket) => {
+        socket.once('secureConnect', () => {
+          const problem = pinProblem(socket as TLSSocket, trust, where);
+          if (problem) fail(problem);
+          else req.end(body);
+        });
+      });
+    });
   },
 };
 

@@ -48,10 +48,10 @@ export function showStatus(s: Status): void {
   timed(tid('value-last-frame'), s.pipeline.last.frame);
   timed(tid('value-last-reading'), s.pipeline.last.reading);
   for (const e of $$('[data-pubs]')) {
-    if (same(e, JSON.stringify(s.publishers.map((p) => [p.name, p.enabled, p.state, p.queued, p.delivered, p.failures, p.lastError]))) && e.childNodes.length) continue;
+    if (same(e, JSON.stringify(s.publishers.map((p) => [p.name, p.enabled, p.state, p.queued, p.delivered, p.rejected, p.failures, p.lastError]))) && e.childNodes.length) continue;
     const items = s.publishers.map((p) => {
       const li = h('li', { 'data-testid': 'publisher-' + p.name, 'data-state': p.state });
-      li.append(h('b', { text: p.name }), `: ${p.enabled ? p.state : 'off'}, ${p.delivered} sent, ${p.queued} waiting` + (p.dropped ? `, ${p.dropped} dropped` : '') + '. ');
+      li.append(h('b', { text: p.label }), ` (${p.target}): ${p.enabled ? p.state : 'off'}, ${p.delivered} sent, ${p.queued} waiting` + (p.dropped ? `, ${p.dropped} dropped` : '') + (p.rejected ? `, ${p.rejected} refused by the server` : '') + (p.failures ? `, ${p.failures} failed attempts` : '') + '. ');
       if (p.lastSuccessAt) li.append(timed_(p.lastSuccessAt, 'Last sent '));
       if (p.lastError) li.append(' Last error: ' + p.lastError);
       return li;
