@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../firmware/freeze.js';
 import { POSITIONAL_LAYOUTS } from '../firmware/dlms/cosem.js';
-import { ALIASES } from '../firmware/template/context.js';
-import { HA_SENSORS } from '../firmware/publish/homeassistant.js';
+import { QUANTITIES } from '../firmware/quantities.js';
+import { PUBLISHERS } from '../firmware/publish/registry.js';
+import { HA_STATE_KEYS, PRESETS } from '../firmware/template/presets.js';
 import { SECRET_FIELDS } from '../firmware/config/types.js';
 
 /** every object reachable from v, v included */
@@ -32,8 +33,10 @@ describe('deepFreeze', () => {
   // the tables the device preload would otherwise copy into RAM
   it.each([
     ['POSITIONAL_LAYOUTS', POSITIONAL_LAYOUTS],
-    ['ALIASES', ALIASES],
-    ['HA_SENSORS', HA_SENSORS],
+    ['QUANTITIES', QUANTITIES],
+    ['PUBLISHERS', PUBLISHERS],
+    ['HA_STATE_KEYS', HA_STATE_KEYS],
+    ['PRESETS', PRESETS],
     ['SECRET_FIELDS', SECRET_FIELDS],
   ])('%s is frozen all the way down', (_name, table) => {
     const all = objects(table);

@@ -5,5 +5,6 @@
 import { HTTP_PUSH_KIND } from './http-push.js';
 import { MQTT_KIND } from './mqtt.js';
 import type { PublisherKind } from './publisher.js';
+import { deepFreeze } from '../freeze.js';
 
-export const PUBLISHERS: readonly PublisherKind[] = /* @__PURE__ */ Object.freeze([MQTT_KIND, HTTP_PUSH_KIND]);
+export const PUBLISHERS: readonly PublisherKind[] = /* @__PURE__ */ deepFreeze([MQTT_KIND, HTTP_PUSH_KIND]);
