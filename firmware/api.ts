@@ -17,7 +17,7 @@ import { migrateConfig } from './config/migrate.js';
 import { configForExport, redactConfig, validateConfig } from './config/validate.js';
 import { defaultConfig } from './config/defaults.js';
 import { checkTemplates, type Gateway } from './gateway.js';
-import { buildContext, buildValueContext } from './template/context.js';
+import { buildContext, buildFieldContexts, buildValueContext } from './template/context.js';
 import { PRESETS } from './template/presets.js';
 import { compileTemplate } from './template/template.js';
 import { utf8String } from './bytes.js';
@@ -241,9 +241,13 @@ export function createApi(o: ApiOptions): Api {
         const r = g.lastReading;
         if (!r) return json(409, { error: 'no reading yet', detail: 'the preview renders the last reading from the meter' });
         const extra = { base_topic: g.currentConfig.mqtt.baseTopic, received_ms: o.clock.now() };
-        const first = Object.keys(r.values)[0];
-        const ctx = b.value.mode === 'values' && first ? buildValueContext(r, first, extra) : buildContext(r, g.lastDerivedValues, extra);
-        return json(200, { ok: true, output: c.template.render(ctx) });
+        // one message per value or quantity: all of them, one per line
+        const many =
+          b.value.mode === 'values' ? Object.keys(r.values).map((obis) => buildValueContext(r, obis, extra))
+          : b.value.mode === 'fields' ? buildFieldContexts(r, g.lastDerivedValues, extra)
+          : null;
+        if (many) return json(200, { ok: true, output: many.map((ctx) => c.template.render(ctx)).join('\n') });
+        return json(200, { ok: true, output: c.template.render(buildContext(r, g.lastDerivedValues, extra)) });
       },
     },
     '/api/test-key': {

@@ -223,6 +223,16 @@ describe('configuration', () => {
     expect(bad.error).toMatchObject({ line: 1 });
   });
 
+  it('previews every message of the per-value and per-quantity modes, one per line', async () => {
+    const reading = (await body(get('/api/reading'))) as { values: Record<string, unknown> };
+    const values = await body(send('/api/template/preview', 'POST', { template: 'mb/{{obis}}', escape: 'none', mode: 'values' }));
+    expect((values.output as string).split('\n')).toEqual(Object.keys(reading.values).map((k) => 'mb/' + k));
+    const fields = await body(send('/api/template/preview', 'POST', { template: '{{key}}={{value}}', escape: 'none', mode: 'fields' }));
+    const lines = (fields.output as string).split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines[0]).toMatch(/^energy_import_wh=\d+$/);
+  });
+
   it('tests a key against the last captured push before anything is saved', async () => {
     // the demo meter keeps its published demo key whatever key was saved above
     const good = await body(send('/api/test-key', 'POST', { key: KEY }));

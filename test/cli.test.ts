@@ -1,7 +1,7 @@
 // `meterbridge decode` as a person runs it: the real bin script, stdin or a file, exit codes.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vector, wire } from './helpers.js';
@@ -188,6 +188,39 @@ describe.skipIf(!built)('meterbridge run', { timeout: 20_000 }, () => {
     }
     expect(log).not.toContain(v.key!);
     expect(log).not.toContain('mqtt-secret-pw');
+  });
+
+  it('run --config FILE: changes made in the web UI are saved to that file, so the next start has them', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'meterbridge-run-'));
+    const config = join(dir, 'my-config.json');
+    writeFileSync(config, JSON.stringify({ version: 1, web: { password: 'web password' }, mqtt: { baseTopic: 'before' } }));
+    const child = spawn(process.execPath, [BIN, 'run', '--config', config, '--data', dir, '--port', String(await freePort())], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (c) => (log += c));
+    try {
+      let port = 0;
+      for (let i = 0; i < 200 && !port; i++) {
+        port = Number(/web UI and API on http:\/\/[^:]+:(\d+)\//.exec(log)?.[1] ?? 0);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(log).toContain(`info: settings from ${config}; changes made in the web UI are saved there`);
+      const res = await fetch(`http://127.0.0.1:${port}/api/config`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', authorization: 'Basic ' + Buffer.from('x:web password').toString('base64') },
+        body: JSON.stringify({ mqtt: { baseTopic: 'after' } }),
+      });
+      expect(res.status).toBe(200);
+      const saved = JSON.parse(readFileSync(config, 'utf8'));
+      expect(saved.mqtt.baseTopic).toBe('after');
+      expect(saved.web.password).toBe('web password'); // the file stays a complete configuration
+      expect(existsSync(join(dir, 'config'))).toBe(false);
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a damaged stored configuration falls back to defaults and says so, it does not stop the gateway', async () => {

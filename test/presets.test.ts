@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS, presetById, HA_STATE_KEYS, type Preset } from '../firmware/template/presets.js';
 import { compileTemplate, type Template } from '../firmware/template/template.js';
-import { buildContext, buildValueContext } from '../firmware/template/context.js';
+import { buildContext, buildFieldContexts, buildValueContext } from '../firmware/template/context.js';
 import { DerivedTracker, type DerivedValues } from '../firmware/template/derived.js';
 import { haState } from '../firmware/publish/homeassistant.js';
 import { QUANTITIES } from '../firmware/quantities.js';
@@ -89,15 +89,20 @@ describe('the presets', () => {
     expect(PRESETS.map((p) => [p.id, p.escape, p.mode, p.contentType])).toEqual([
       ['homeassistant', 'json', 'reading', 'application/json'],
       ['openhab', 'none', 'values', 'text/plain; charset=utf-8'],
-      ['iobroker', 'json', 'reading', 'application/json'],
+      ['iobroker', 'none', 'fields', 'text/plain; charset=utf-8'],
       ['influxdb', 'none', 'reading', 'text/plain; charset=utf-8'],
       ['prometheus', 'none', 'reading', 'text/plain; version=0.0.4; charset=utf-8'],
       ['json', 'json', 'reading', 'application/json'],
     ]);
     expect(PRESETS.map((p) => p.topicTemplate)).toEqual([
-      '{{base_topic}}/state', '{{base_topic}}/{{obis}}', '{{base_topic}}/data', '{{base_topic}}/influx', undefined, '{{base_topic}}/reading',
+      '{{base_topic}}/state', '{{base_topic}}/{{obis}}', '{{base_topic}}/{{key}}', '{{base_topic}}/influx', undefined, '{{base_topic}}/reading',
     ]);
     expect(presetById('json')!.payloadTemplate).toBe('{{{reading_json}}}');
+    // offered only where they fit: MQTT, HTTP push, GET /metrics
+    expect(PRESETS.map((p) => [p.id, p.targets])).toEqual([
+      ['homeassistant', ['mqtt']], ['openhab', ['mqtt']], ['iobroker', ['mqtt']], ['influxdb', ['mqtt', 'http']], ['prometheus', ['metrics']], ['json', ['mqtt', 'http']],
+    ]);
+    for (const p of PRESETS) expect(p.topicTemplate !== undefined, p.id).toBe(p.targets.indexOf('mqtt') >= 0);
     expect(presetById('openhab')!.payloadTemplate).toBe('{{value}}');
     for (const p of PRESETS) {
       expect(Object.isFrozen(p), p.id).toBe(true);
@@ -118,8 +123,8 @@ describe('the presets', () => {
 
   it('topics render from the base topic', () => {
     const ctx = buildContext(real[0][1], null, EXTRA);
-    expect(['homeassistant', 'iobroker', 'influxdb', 'json'].map((id) => compiled(presetById(id)!).topic!.render(ctx))).toEqual([
-      'mb/state', 'mb/data', 'mb/influx', 'mb/reading',
+    expect(['homeassistant', 'influxdb', 'json'].map((id) => compiled(presetById(id)!).topic!.render(ctx))).toEqual([
+      'mb/state', 'mb/influx', 'mb/reading',
     ]);
   });
 });
@@ -133,11 +138,12 @@ describe('on every real Reading', () => {
     expect(JSON.parse(renderReading('homeassistant', r))).toEqual(haState(r, null));
   });
 
-  it.each(real)('%s: iobroker is flat JSON of every value present', (_id, r) => {
+  it.each(real)('%s: iobroker is one number message per quantity present, on a topic named after it', (_id, r) => {
     const ctx = buildContext(r, null, EXTRA);
-    const want: Record<string, unknown> = { meter_number: r.meter.number, timestamp: r.timestamp, frame_counter: r.frameCounter, timestamp_ms: ctx.timestamp_ms };
-    for (const f of ctx.fields as { key: string; value: number }[]) want[f.key] = f.value;
-    expect(JSON.parse(renderReading('iobroker', r))).toEqual(want);
+    const { topic, payload } = compiled(presetById('iobroker')!);
+    const msgs = buildFieldContexts(r, null, EXTRA).map((c) => [topic!.render(c), payload.render(c)]);
+    expect(msgs).toEqual((ctx.fields as { key: string; value: number }[]).map((f) => ['mb/' + f.key, String(f.value)]));
+    for (const [, p] of msgs) expect(Number.isFinite(Number(p)), p).toBe(true);
   });
 
   it.each(real)('%s: json is the whole Reading', (_id, r) => {
@@ -188,7 +194,7 @@ describe('missing and hostile values', () => {
     const r = emptyReading();
     expect(JSON.parse(renderReading('homeassistant', r))).toEqual({ meter_number: null, timestamp: null, frame_counter: null });
     const noTime = buildContext(r, null, {});
-    expect(compiled(presetById('iobroker')!).payload.render(noTime)).toBe('{"meter_number":null,"timestamp":null,"frame_counter":null,"timestamp_ms":null}');
+    expect(buildFieldContexts(r, null, {})).toEqual([]);
     expect(renderReading('influxdb', r)).toBe('');
     expect(renderReading('prometheus', r)).toBe('');
     expect(JSON.parse(renderReading('json', r))).toEqual(r);
@@ -200,7 +206,6 @@ describe('missing and hostile values', () => {
     r.timestamp = '2024-06-01T12:00:00+02:00';
     r.values['1-0:1.7.0'] = { value: 0, unit: 'W' };
     expect(JSON.parse(renderReading('homeassistant', r))).toEqual({ meter_number: 'A"B\\C\nD, x=1', timestamp: '2024-06-01T12:00:00+02:00', frame_counter: null, power_import_w: 0, power_net_w: 0 });
-    expect(JSON.parse(renderReading('iobroker', r)).meter_number).toBe('A"B\\C\nD, x=1');
     expect(renderReading('influxdb', r)).toBe('electricity,meter=A_B_C_D__x_1 power_import_w=0,power_net_w=0 1717236000000000000');
     expect(parsePrometheus(renderReading('prometheus', r)).get('meterbridge_active_power_import_watts')).toEqual({ meter: 'A_B_C_D__x_1', value: 0, type: 'gauge' });
   });
@@ -229,10 +234,9 @@ describe('missing and hostile values', () => {
       'electricity energy_import_wh=1001,power_import_w=0,power_net_w=0,energy_today_import_wh=1,energy_month_import_wh=1,power_avg_15min_w=360 ' +
         `${EXTRA.received_ms}000000`,
     );
-    expect(JSON.parse(renderReading('iobroker', b, d))).toEqual({
-      meter_number: null, timestamp: '2024-06-01T12:00:10', frame_counter: null, timestamp_ms: EXTRA.received_ms,
-      energy_import_wh: 1001, power_import_w: 0, power_net_w: 0, energy_today_import_wh: 1, energy_month_import_wh: 1, power_avg_15min_w: 360,
-    });
+    expect(buildFieldContexts(b, d, EXTRA).map((c) => [c.key, c.value])).toEqual([
+      ['energy_import_wh', 1001], ['power_import_w', 0], ['power_net_w', 0], ['energy_today_import_wh', 1], ['energy_month_import_wh', 1], ['power_avg_15min_w', 360],
+    ]);
     const prom = parsePrometheus(renderReading('prometheus', b, d));
     expect(prom.get('meterbridge_active_energy_import_today_joules')).toEqual({ meter: '', value: 3600, type: 'gauge' });
     expect(prom.get('meterbridge_active_energy_import_joules_total')).toEqual({ meter: '', value: 1001 * 3600, type: 'counter' });

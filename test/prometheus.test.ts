@@ -41,6 +41,7 @@ describe.skipIf(!PROMTOOL)('promtool check metrics on the live /metrics', () => 
         // nothing listens there: the publishers' metrics show failures and a queue
         mqtt: { enabled: true, host: '127.0.0.1', port: 9, homeAssistant: { enabled: false } },
         httpPush: { enabled: true, url: 'http://127.0.0.1:9/x' },
+        web: { password: 'web password' },
       }),
       dataDir: dir,
       httpPort: 0,
@@ -49,7 +50,9 @@ describe.skipIf(!PROMTOOL)('promtool check metrics on the live /metrics', () => 
     });
     try {
       const url = `http://127.0.0.1:${g.port}/metrics`;
-      const first = await fetch(url);
+      // Prometheus scrapes with basic_auth (any user name, the web password)
+      const auth = { authorization: 'Basic ' + Buffer.from('prometheus:web password').toString('base64') };
+      const first = await fetch(url, { headers: auth });
       expect(first.status).toBe(200);
       expect(first.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
       const before = await first.text();
@@ -59,7 +62,7 @@ describe.skipIf(!PROMTOOL)('promtool check metrics on the live /metrics', () => 
       }
       expect(promtool(before)).toBe('');
       for (let i = 0; i < 100 && g.gateway.status().pipeline.readings < 3; i++) await sleep(50);
-      const res = await fetch(url);
+      const res = await fetch(url, { headers: auth });
       expect(res.status).toBe(200);
       const text = await res.text();
       expect(promtool(text)).toBe('');

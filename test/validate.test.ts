@@ -197,7 +197,7 @@ describe('every field rule, with its message', () => {
     ['mqtt.baseTopic', 't'.repeat(201), 'is too long: at most 200 characters; this one has 201'],
     ['mqtt.qos', 2, 'must be 0 or 1'],
     ['mqtt.retain', 'no', 'must be true or false'],
-    ['mqtt.mode', 'value', "must be 'reading' or 'values'"],
+    ['mqtt.mode', 'value', "must be one of 'reading', 'values', 'fields'"],
     ['mqtt.preset', '', "must not be empty ('custom' for your own templates)"],
     ['mqtt.preset', 'p'.repeat(65), 'is too long: at most 64 characters; this one has 65'],
     ['mqtt.topicTemplate', 5, 'must be text'],

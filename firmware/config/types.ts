@@ -49,8 +49,9 @@ export interface MqttConfig {
   baseTopic: string;
   qos: 0 | 1;
   retain: boolean;
-  /** 'reading': one message per Reading; 'values': one message per OBIS value */
-  mode: 'reading' | 'values';
+  /** 'reading': one message per Reading; 'values': one per OBIS value; 'fields': one per
+   *  quantity present (friendly name, e.g. `energy_import_wh`, derived values included) */
+  mode: 'reading' | 'values' | 'fields';
   /** preset id the templates came from, or 'custom' */
   preset: string;
   topicTemplate: string;

@@ -544,7 +544,7 @@ export function validateConfig(input: unknown, base: Config = defaultConfig(), o
     baseTopic: read(ctx, q, 'mqtt', 'baseTopic', bq.baseTopic, topic()),
     qos: read(ctx, q, 'mqtt', 'qos', bq.qos, oneOf([0, 1] as const)),
     retain: read(ctx, q, 'mqtt', 'retain', bq.retain, flag()),
-    mode: read(ctx, q, 'mqtt', 'mode', bq.mode, oneOf(['reading', 'values'] as const)),
+    mode: read(ctx, q, 'mqtt', 'mode', bq.mode, oneOf(['reading', 'values', 'fields'] as const)),
     preset: read(ctx, q, 'mqtt', 'preset', bq.preset, presetId()),
     topicTemplate: read(ctx, q, 'mqtt', 'topicTemplate', bq.topicTemplate, template()),
     payloadTemplate: read(ctx, q, 'mqtt', 'payloadTemplate', bq.payloadTemplate, template()),

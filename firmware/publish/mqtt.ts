@@ -16,7 +16,7 @@
 import type { MqttClient, MqttState, TimerHandle } from '../../hal/hal.js';
 import type { Config, MqttConfig } from '../config/types.js';
 import type { Outbox } from '../outbox.js';
-import { buildContext, buildValueContext } from '../template/context.js';
+import { buildContext, buildFieldContexts, buildValueContext } from '../template/context.js';
 import { presetById } from '../template/presets.js';
 import { compileOrEmpty, type Escape, type Template } from '../template/template.js';
 import { HaDiscovery, haState } from './homeassistant.js';
@@ -196,6 +196,10 @@ export class MqttPublisher implements Publisher {
     if (this.config.mode === 'values') {
       for (const obis of Object.keys(d.reading.values)) {
         const ctx = buildValueContext(d.reading, obis, extra);
+        out.push({ topic: this.topic.render(ctx), payload: this.payload.render(ctx), retain: this.config.retain });
+      }
+    } else if (this.config.mode === 'fields') {
+      for (const ctx of buildFieldContexts(d.reading, d.derived, extra)) {
         out.push({ topic: this.topic.render(ctx), payload: this.payload.render(ctx), retain: this.config.retain });
       }
     } else {

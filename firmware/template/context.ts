@@ -184,6 +184,32 @@ export function buildContext(reading: Reading, derived: DerivedValues | null, ex
 }
 
 /**
+ * The contexts of mode 'fields' templates, one per quantity present (`fields` of buildContext):
+ *
+ *   key, value, unit, name   the quantity (`energy_import_wh`, 1234, 'Wh', 'Active energy import')
+ *   timestamp, meter_number, frame_counter, meter_id   of the Reading
+ *   …extra                   e.g. base_topic, received_ms
+ */
+export function buildFieldContexts(reading: Reading, derived: DerivedValues | null, extra?: Record<string, unknown>): TemplateContext[] {
+  const all = buildContext(reading, derived, extra);
+  const out: TemplateContext[] = [];
+  for (const f of all.fields as Record<string, unknown>[]) {
+    const ctx: TemplateContext = {};
+    if (extra) for (const k of Object.keys(extra)) ctx[k] = extra[k];
+    ctx.key = f.key;
+    ctx.value = f.value;
+    ctx.unit = f.unit;
+    ctx.name = f.name;
+    ctx.timestamp = reading.timestamp ?? undefined;
+    ctx.meter_number = reading.meter.number ?? undefined;
+    ctx.frame_counter = reading.frameCounter ?? undefined;
+    ctx.meter_id = all.meter_id;
+    out.push(ctx);
+  }
+  return out;
+}
+
+/**
  * The context of one value, for mode 'values' templates (one message per OBIS value):
  *
  *   obis          the key, `1-0:1.8.0`

@@ -9,10 +9,14 @@
  *
  * mode 'values' (openhab) renders once per OBIS value with buildValueContext():
  *   { obis, value, unit, name, timestamp, meter_number, base_topic, received_ms }
+ * mode 'fields' (iobroker) renders once per quantity present with buildFieldContexts():
+ *   { key, value, unit, name, timestamp, meter_number, frame_counter, base_topic, received_ms }
+ * `targets` says where a preset fits; the UI offers it only there.
  *
  * Does not know: MQTT, HTTP, or which preset a config uses.
  */
 import { QUANTITIES } from '../quantities.js';
+import { deepFreeze } from '../freeze.js';
 
 export interface Preset {
   id: string;
@@ -23,8 +27,10 @@ export interface Preset {
   payloadTemplate: string;
   escape: 'json' | 'none';
   contentType: string;
-  /** 'reading' (default): one message per Reading; 'values': one per OBIS value */
-  mode?: 'reading' | 'values';
+  /** 'reading' (default): one message per Reading; 'values': one per OBIS value; 'fields': one per quantity */
+  mode?: 'reading' | 'values' | 'fields';
+  /** where it fits: MQTT, HTTP push, GET /metrics */
+  targets: readonly ('mqtt' | 'http' | 'metrics')[];
 }
 
 /** `"key":"{{key}}"`, or `"key":null` when the name is unset */
@@ -47,12 +53,6 @@ const HA_PAYLOAD =
   '{' + jsonString('meter_number') + ',' + jsonString('timestamp') +
   ',"frame_counter":{{#has.frame_counter}}{{frame_counter}}{{/has.frame_counter}}{{^has.frame_counter}}null{{/has.frame_counter}}' +
   HA_STATE_KEYS.map(jsonNumber).join('') + '}';
-
-const IOBROKER_PAYLOAD =
-  '{' + jsonString('meter_number') + ',' + jsonString('timestamp') +
-  ',"frame_counter":{{#has.frame_counter}}{{frame_counter}}{{/has.frame_counter}}{{^has.frame_counter}}null{{/has.frame_counter}}' +
-  ',"timestamp_ms":{{#has.timestamp_ms}}{{timestamp_ms}}{{/has.timestamp_ms}}{{^has.timestamp_ms}}null{{/has.timestamp_ms}}' +
-  '{{#fields}},"{{key}}":{{value}}{{/fields}}}';
 
 // Line protocol: measurement[,tag=v] field=v[,field=v…] [timestamp ns]. No line at all without
 // fields (a line without them is invalid); no tag without a meter name (an empty tag is invalid).
@@ -83,27 +83,31 @@ export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
     escape: 'json',
     contentType: 'application/json',
     mode: 'reading',
+    targets: ['mqtt'],
   },
   {
     id: 'openhab',
     name: 'openHAB',
     description:
-      'One message per OBIS value on {{base_topic}}/<OBIS code>, the plain value as payload, for Generic MQTT Thing channels. Names: obis, value, unit, name, timestamp, meter_number.',
+      'One message per OBIS value on {{base_topic}}/<OBIS code>, the plain value as payload, for Generic MQTT Thing channels. Names: obis, value, unit, name, timestamp, meter_number. For the Thing\'s availability set Availability Topic {{base_topic}}/status, Payload Available "online", Payload Not Available "offline" (openHAB expects ON/OFF otherwise; the status topic is also Home Assistant\'s, so it stays online/offline).',
     topicTemplate: '{{base_topic}}/{{obis}}',
     payloadTemplate: '{{value}}',
     escape: 'none',
     contentType: 'text/plain; charset=utf-8',
     mode: 'values',
+    targets: ['mqtt'],
   },
   {
     id: 'iobroker',
     name: 'ioBroker',
-    description: 'Flat JSON: meter_number, timestamp, timestamp_ms and every value present under its friendly name, including the derived day/month energy and quarter-hour averages.',
-    topicTemplate: '{{base_topic}}/data',
-    payloadTemplate: IOBROKER_PAYLOAD,
-    escape: 'json',
-    contentType: 'application/json',
-    mode: 'reading',
+    description:
+      'One message per quantity on {{base_topic}}/<name> (energy_import_wh, power_import_w, voltage_l1_v…, the derived day/month energy and quarter-hour averages), the plain number as payload: the MQTT adapter makes each a number state.',
+    topicTemplate: '{{base_topic}}/{{key}}',
+    payloadTemplate: '{{value}}',
+    escape: 'none',
+    contentType: 'text/plain; charset=utf-8',
+    mode: 'fields',
+    targets: ['mqtt'],
   },
   {
     id: 'influxdb',
@@ -115,6 +119,7 @@ export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
     escape: 'none',
     contentType: 'text/plain; charset=utf-8',
     mode: 'reading',
+    targets: ['mqtt', 'http'],
   },
   {
     id: 'prometheus',
@@ -124,6 +129,7 @@ export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
     escape: 'none',
     contentType: 'text/plain; version=0.0.4; charset=utf-8',
     mode: 'reading',
+    targets: ['metrics'],
   },
   {
     id: 'json',
@@ -134,8 +140,9 @@ export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
     escape: 'json',
     contentType: 'application/json',
     mode: 'reading',
+    targets: ['mqtt', 'http'],
   },
-].map((p) => Object.freeze(p as Preset)));
+].map((p) => deepFreeze(p as Preset)));
 
 export function presetById(id: string): Preset | undefined {
   for (const p of PRESETS) if (p.id === id) return p;

@@ -1,7 +1,7 @@
 /**
  * `meterbridge run` and `meterbridge simulate` on the host.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Gateway, checkTemplates } from '../../firmware/gateway.js';
@@ -49,6 +49,19 @@ export interface RunningGateway {
  */
 export const DEFAULT_HOST = '127.0.0.1';
 
+/** Writes a file so that a crash leaves the old or the new content: temp file, fsync, rename. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.meterbridge-tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
 /** Starts a gateway with its HTTP server; used by `run` and by the integration tests. */
 export async function startGateway(options: {
   config: Config;
@@ -60,6 +73,9 @@ export async function startGateway(options: {
   log?: (line: string) => void;
   /** tests: a clock they can move (the guessing limits) */
   clock?: Clock;
+  /** `run --config FILE`: the settings came from this file, so changes made in the web UI are
+   *  saved to it (not to the data folder, which the file would override at the next start) */
+  configFile?: string;
 }): Promise<RunningGateway> {
   const logger = consoleLogger(options.logLevel ?? options.config.log.level, options.log);
   let gateway: Gateway | null = null;
@@ -80,7 +96,7 @@ export async function startGateway(options: {
     gateway,
     clock: hal.clock,
     randomBytes: hal.randomBytes,
-    save: (config) => hal.storage.write('config', serializeConfig(config)),
+    save: (config) => (options.configFile ? writeFileAtomic(options.configFile, serializeConfig(config)) : hal.storage.write('config', serializeConfig(config))),
     restart: hal.restart,
     ui: loadUiAsset(),
     names: [own, own + '.local'],
@@ -165,7 +181,9 @@ export async function runCommand(parsed: Parsed, io: CliIo): Promise<number> {
   if (config.source.type === 'simulator') io.stderr('info: no serial port configured: demo mode on the built-in meter simulator');
   let running: RunningGateway;
   try {
-    running = await startGateway({ config, dataDir, warnings, host: typeof host === 'string' ? host : undefined });
+    const file = typeof configFile === 'string' ? resolve(configFile) : undefined;
+    if (file) io.stderr(`info: settings from ${file}; changes made in the web UI are saved there`);
+    running = await startGateway({ config, dataDir, warnings, host: typeof host === 'string' ? host : undefined, configFile: file });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const at = `${typeof host === 'string' ? host : DEFAULT_HOST}:${config.http.port}`;

@@ -86,11 +86,10 @@ export async function loadPresets(): Promise<void> {
   const a = await call<Preset[]>('/api/presets');
   if (a.ok) presets = a.data;
   for (const sel of $$<HTMLSelectElement>('[data-preset]')) {
-    const mqtt = sel.dataset.preset === 'mqtt';
     const keep = sel.value;
     sel.replaceChildren(
       h('option', { value: sel.name ? 'custom' : '', text: sel.name ? 'Custom (your own templates)' : 'Choose a preset…' }),
-      ...presets.filter((p) => !mqtt || p.topicTemplate).map((p) => h('option', { value: p.id, text: p.name })),
+      ...presets.filter((p) => p.targets.indexOf(sel.dataset.preset as 'mqtt') >= 0).map((p) => h('option', { value: p.id, text: p.name })),
     );
     if (keep) sel.value = keep;
   }
