@@ -193,7 +193,6 @@ describe('missing and hostile values', () => {
   it('an empty Reading: JSON with nulls, no Influx line, no metrics', () => {
     const r = emptyReading();
     expect(JSON.parse(renderReading('homeassistant', r))).toEqual({ meter_number: null, timestamp: null, frame_counter: null });
-    const noTime = buildContext(r, null, {});
     expect(buildFieldContexts(r, null, {})).toEqual([]);
     expect(renderReading('influxdb', r)).toBe('');
     expect(renderReading('prometheus', r)).toBe('');
