@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { consoleLogger, createSource, fileStorage, nodeClock } from '../hal/node/platform.js';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { consoleLogger, createSource, fileStorage, nodeClock, nodeHttpClient } from '../hal/node/platform.js';
+import { makeCerts } from './support/certs.js';
 import { defaultConfig } from '../firmware/config/defaults.js';
 
 describe('host storage', () => {
@@ -65,5 +70,60 @@ describe('host logger and sources', () => {
     expect(createSource({ ...c.source, type: 'replay', replay: { file: '/home/me/x.hex', intervalMs: 5000, loop: false } }, null, nodeClock, '/data').description).toBe(
       'replay of /home/me/x.hex (a push every 5 s)',
     );
+  });
+});
+
+describe('host HTTP client (HTTP push)', () => {
+  const certs = makeCerts();
+
+  it('answers with any status and says network errors in words', async () => {
+    const server = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => res.writeHead(418, { 'Content-Type': 'text/plain' }).end(`${req.method} ${req.headers['x-a']} ${body}`));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = await nodeHttpClient.request({ method: 'PUT', url: `http://127.0.0.1:${port}/p`, headers: { 'X-A': 'b' }, body: 'ä', timeoutMs: 2000 });
+      expect(r).toEqual({ status: 418, body: 'PUT b ä' });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    // a port nobody listens on (never connected to, so no kept-alive socket is reused)
+    const probe = createHttpServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await expect(nodeHttpClient.request({ method: 'POST', url: `http://127.0.0.1:${closed}/gone`, headers: {}, body: '', timeoutMs: 2000 })).rejects.toThrow(
+      `connection refused by http://127.0.0.1:${closed}: is the server running, and is this its port?`,
+    );
+  });
+
+  it.skipIf(!certs)('HTTPS with a certificate of its own CA: refused in words, trusted with the CA or a pinned fingerprint', async () => {
+    const c = certs!;
+    const seen: string[] = [];
+    const server = createHttpsServer({ cert: c.cert, key: c.key }, (req, res) => {
+      seen.push(String(req.headers.authorization));
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/in`;
+    const o = { method: 'POST', url, headers: { Authorization: 'Bearer secret' }, body: '{}', timeoutMs: 3000 };
+    try {
+      await expect(nodeHttpClient.request(o)).rejects.toThrow(
+        `${new URL(url).origin} has a certificate that no trusted CA signed: enter the CA certificate, or its SHA-256 fingerprint (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`,
+      );
+      expect((await nodeHttpClient.request({ ...o, ca: c.ca })).status).toBe(204);
+      const fp = new X509Certificate(c.cert).fingerprint256;
+      expect((await nodeHttpClient.request({ ...o, fingerprint: fp })).status).toBe(204);
+      const before = seen.length;
+      await expect(nodeHttpClient.request({ ...o, fingerprint: 'AB:'.repeat(31) + 'AB' })).rejects.toThrow(`is not the pinned one: its SHA-256 fingerprint is ${fp}`);
+      // the credentials never reached a server that is not the pinned one
+      expect(seen.length).toBe(before);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
