@@ -26,6 +26,7 @@ export const DEVICE_EXTERNALS = [
   'time',
   'ota',
   'instrumentation',
+  'debug',
   'mc/config',
   'Resource',
   'flash',

@@ -17,6 +17,7 @@
  *   restart     given by main.ts (stops the gateway, then System.restart())
  */
 import Instrumentation from 'instrumentation';
+import Debug from 'debug';
 import type { ByteSource, Hal, Logger, Storage } from '../hal.js';
 import type { SourceConfig } from '../../firmware/config/types.js';
 import { MeterSimulator, SimulatorSource } from '../../firmware/simulator.js';
@@ -48,6 +49,8 @@ function xsMemory(totalBytes: number | null): () => { used: number; total: numbe
   const chunks = Instrumentation.map('XS Chunk Heap Used');
   return () => {
     if (slots === undefined || chunks === undefined || totalBytes === null) return null;
+    // collect first: between collections the heaps also hold garbage, which says nothing
+    Debug.gc();
     const a = Instrumentation.get(slots);
     const b = Instrumentation.get(chunks);
     return a === undefined || b === undefined ? null : { used: a + b, total: totalBytes };
