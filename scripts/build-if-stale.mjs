@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const INPUTS = ['firmware', 'hal', 'web-ui', 'package.json', 'package-lock.json', 'manifest.json', 'rollup.config.js', 'rollup.device.config.js', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.device.json'];
+const INPUTS = ['firmware', 'hal', 'web-ui', 'package.json', 'package-lock.json', 'manifest.json', 'rollup.config.js', 'rollup.device.config.js', 'scripts/preload-check.mjs', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.device.json'];
 const stamp = join(root, 'dist', '.built');
 
 /** every file under path, sorted */
