@@ -13,7 +13,7 @@ import { DSMR_START, SC_AUTHENTICATION, SC_ENCRYPTION, SYSTEM_TITLE_LENGTH, TAG_
 import type { CipherKey, Crypto } from './crypto/crypto.js';
 import { AxdrTable, decodeData } from './dlms/axdr.js';
 import { GbtJoiner, newGloHeader, newNotificationHeader, parseDataNotification, parseGloCiphering } from './dlms/apdu.js';
-import { dateTimeString, mapNotification, newMapScratch } from './dlms/cosem.js';
+import { dateTimeString, mapNotification, newMapScratch, reconcileClock } from './dlms/cosem.js';
 import { parseDsmr } from './dlms/dsmr.js';
 import { decodeError, type DecodeError, type ErrorKind } from './errors.js';
 import { hex2, toHex } from './bytes.js';
@@ -300,6 +300,7 @@ export class MeterDecoder {
     if (n.dateTimeAt >= 0) reading.timestamp = dateTimeString(b, n.dateTimeAt);
     e = mapNotification(this.table, b, reading, this.mapScratch, n.bodyStart);
     if (e) return this.failPlain(e, src, unverifiedDecrypt);
+    reconcileClock(reading);
     this.emit(reading);
   }
 

@@ -2,7 +2,7 @@
 //
 //   family 1  OBIS-named lists: nested [obis, value, {scaler, unit}], flat triples, flat pairs;
 //             unnamed items recognised by type (date-time = clock, text = meter number / list id)
-//   family 2  L+G descriptor lists: structure { array of {class, obis, attr}, value, value... }
+//   family 2  descriptor lists: structure { array of {class, obis, attribute, index}, value... }
 //   family 3  positional lists without OBIS codes, matched by type signature (POSITIONAL_LAYOUTS)
 //
 // Values: value * 10^scaler, unit from the {scaler, unit} structure or implied by the OBIS code.
@@ -12,7 +12,7 @@ import { newNotificationHeader, parseDataNotification } from '../firmware/dlms/a
 import { POSITIONAL_LAYOUTS, dateTimeString, isPlausibleDateTime, mapNotification, newMapScratch } from '../firmware/dlms/cosem.js';
 import { emptyReading, type Reading } from '../firmware/reading.js';
 import type { DecodeError } from '../firmware/errors.js';
-import { hex, rng, vectors } from './helpers.js';
+import { hex, moreVectors, rng, vectors } from './helpers.js';
 import { AxdrWriter } from '../firmware/dlms/axdr-writer.js';
 import { decode } from '../firmware/decoder.js';
 import { softwareCrypto } from '../firmware/crypto/gcm.js';
@@ -134,7 +134,7 @@ describe('real plaintexts: every data-notification in the fixtures maps to its e
     expect(r.values['1-1:31.7.0']).toEqual({ value: 57, unit: 'A' }); // unscaled, as the fixture states
     expect(r.values['1-1:13.7.0']).toEqual({ value: 83 }); // power factor: no unit
     expect(r.values['1-1:0.0.1']).toEqual({ value: 12343400 });
-    expect(r.meter.number).toBeNull();
+    expect(r.meter.number).toBe('12343400'); // the Danish lists' meter id 1-1:0.0.1
   });
 });
 
@@ -269,41 +269,108 @@ describe('unnamed items, recognised by type', () => {
   });
 });
 
-describe('family 2: Landis+Gyr descriptor lists (no real fixture: written by hand)', () => {
-  //  02 06                                       structure of 6: the array and 5 values
-  //    01 04                                     array of 4 descriptors
-  //      02 03 12 0008 09 06 0000010000FF 0F 02    {class 8 clock, 0-0:1.0.0, attribute 2}
-  //      02 03 12 0001 09 06 0000600100FF 0F 02    {class 1 data, 0-0:96.1.0, attribute 2}
-  //      02 03 12 0003 09 06 0100010800FF 0F 02    {class 3 register, 1-0:1.8.0, attribute 2}
-  //      02 03 12 0003 09 06 0100200700FF 0F 02    {class 3 register, 1-0:32.7.0, attribute 2}
-  //    09 0C <date-time>                         value 1: clock
-  //    09 08 "30137181"                          value 2: meter number
-  //    06 004345A0                               value 3: 4408736 (Wh from the OBIS code)
-  //    12 0921                                 value 4: 2337
-  //    02 02 0F FF 16 23                         ... followed by its {scaler -1, unit 35 V}
-  const descriptor = (cls: number, obis: string): string => `02 03 12 ${cls.toString(16).padStart(4, '0')} 09 06 ${obis} 0F 02`;
-  const body =
-    '02 06 01 04' +
-    ` ${descriptor(8, '0000010000FF')} ${descriptor(1, '0000600100FF')} ${descriptor(3, '0100010800FF')} ${descriptor(3, '0100200700FF')}` +
-    ` 09 0C ${dt(2022, 2, 21, 1, 17, 37, 30, -0x8000, 0x80)} ${octetText('30137181')} 06 004345A0 12 0921 02 02 0F FF 16 23`;
-
-  it('maps each value to the OBIS code of its descriptor', () => {
-    const m = mapped(body);
-    expect(m.layout).toBe('descriptor list');
-    expect(m.r.values).toEqual({
-      '0-0:1.0.0': { value: '2022-02-21T17:37:30' },
-      '0-0:96.1.0': { value: '30137181' },
-      '1-0:1.8.0': { value: 4408736, unit: 'Wh' },
-      '1-0:32.7.0': { value: 233.7, unit: 'V' },
-    });
-    expect(m.r.meter.number).toBe('30137181');
-    expect(m.r.timestamp).toBe('2022-02-21T17:37:30');
+describe('the meter number, from whichever of its usual codes the list carries', () => {
+  it.each([
+    ['0-0:96.1.0, the grid operator\'s number', `09 06 0000600100FF ${octetText('1KFM0200204035')}`, '1KFM0200204035'],
+    ['0-0:96.1.1, the meter id (E450)', `09 06 0000600101FF ${octetText('1538088')}`, '1538088'],
+    ['1-1:0.0.5, the Kamstrup serial', `09 06 0101000005FF ${octetText('5706567000000000')}`, '5706567000000000'],
+    ['1-1:0.0.1, the Danish Kamstrup id (a number)', '09 06 0101000001FF 06 00BC5868', '12343400'],
+    ['0-0:42.0.0 when nothing else names the meter', `09 06 00002A0000FF ${octetText('LGZ1030790258946')}`, 'LGZ1030790258946'],
+  ])('%s', (_what, item, number) => {
+    const m = mapped(`02 04 ${item} 09 06 0100010800FF 06 00000001`);
+    expect(m.r.meter.number).toBe(number);
   });
 
-  it('fewer values than descriptors is not a descriptor list', () => {
-    const short = '02 03 01 03' + ` ${descriptor(3, '0100010800FF')} ${descriptor(3, '0100020800FF')} ${descriptor(3, '0100200700FF')}` + ' 06 00000001 06 00000002';
-    const m = mapBody(hex(short));
-    expect(m.layout).toBeNull();
+  it('the better code wins whatever the order: 0-0:96.1.1 over the logical device name', () => {
+    const m = mapped(`02 04 09 06 00002A0000FF ${octetText('LGZ1030790258946')} 09 06 0000600101FF ${octetText('1538088')}`);
+    expect(m.r.meter).toEqual({ systemTitle: null, number: '1538088', logicalDeviceName: 'LGZ1030790258946' });
+  });
+});
+
+describe('family 2: descriptor lists (the push setup\'s capture object definitions)', () => {
+  // A capture object definition (IEC 62056-6-2 push setup): {class long-unsigned, OBIS, attribute
+  // integer, data index long-unsigned}; the push sends the value of each, in order.
+  const def = (cls: number, obis: string, attr = 2): string => `02 04 12 ${cls.toString(16).padStart(4, '0')} 09 06 ${obis} 0F ${attr.toString(16).padStart(2, '0')} 12 0000`;
+  const SELF = def(40, '0008190900FF', 2); // the push setup's object list: its value is the array itself
+  const SELF_NAME = def(40, '0008190900FF', 1); // the push setup's logical name
+  const clock = ` 09 0C ${dt(2024, 5, 28, 2, 13, 6, 54, -120, 0x80)}`;
+
+  // the Stadtwerke Klagenfurt / Swiss E450 shape: the object list and the push setup's name first,
+  // then the meter number, the clock and registers (definitions as in the published dumps, values
+  // written by hand): structure of n items = the array of n definitions + n-1 values
+  const klagenfurt =
+    '02 07 01 07' +
+    ` ${SELF} ${SELF_NAME} ${def(1, '0000600100FF')} ${def(8, '0000010000FF')} ${def(3, '0100010700FF')} ${def(3, '0100010800FF')} ${def(3, '01001F0700FF')}` +
+    ' 09 06 0008190900FF' + // value of definition 2: the push setup's own name, not a reading
+    ` ${octetText('1LGZ0012345678')}` +
+    clock +
+    ' 06 000004D2' + // 1-0:1.7.0 1234 W
+    ' 06 0012D687' + // 1-0:1.8.0 1234567 Wh
+    ' 12 0123'; // 1-0:31.7.0 291 (unscaled)
+
+  it('lines the values up with definitions 2..n when the first is the object list itself', () => {
+    const m = mapped(klagenfurt);
+    expect(m.layout).toBe('descriptor list');
+    expect(m.r.values).toEqual({
+      '0-0:96.1.0': { value: '1LGZ0012345678' },
+      '0-0:1.0.0': { value: '2024-05-28T13:06:54+02:00' },
+      '1-0:1.7.0': { value: 1234, unit: 'W' },
+      '1-0:1.8.0': { value: 1234567, unit: 'Wh' },
+      '1-0:31.7.0': { value: 291, unit: 'A' },
+    });
+    expect(m.r.meter.number).toBe('1LGZ0012345678');
+  });
+
+  it('the real Cyprus E450 push: the object list first, 20 values for 21 definitions', () => {
+    const { readings, errors } = decode(hex(moreVectors[0].frames_hex.join('')), {}, softwareCrypto);
+    expect(errors).toEqual([]);
+    const r = readings[0];
+    expect(r.values['1-0:1.7.0']).toEqual({ value: 187, unit: 'W' });
+    expect(r.values['1-0:32.7.0']).toEqual({ value: 238, unit: 'V' });
+    expect(r.values['0-0:1.0.0']).toEqual({ value: '2026-06-08T18:46:04' });
+    // no value is the attribute index 2 of a definition
+    expect(Object.values(r.values).filter((v) => v.value === 2)).toEqual([]);
+  });
+
+  it('a list without the object list: the array, then one value per definition; scaler_unit by definition', () => {
+    const m = mapped(
+      '02 05 01 04' +
+        ` ${def(1, '0000600100FF')} ${def(3, '0100200700FF')} ${def(3, '0100200700FF', 3)} ${def(3, '0100010800FF')}` +
+        ` ${octetText('30137181')} 12 0921 02 02 0F FF 16 23 06 004345A0`,
+    );
+    expect(m.r.values).toEqual({
+      '0-0:96.1.0': { value: '30137181' },
+      '1-0:32.7.0': { value: 233.7, unit: 'V' }, // 2337, scaler -1 from the attribute 3 definition
+      '1-0:1.8.0': { value: 4408736, unit: 'Wh' },
+    });
+  });
+
+  it('n definitions and n-1 values without the object list among them: a layout error, never a Reading', () => {
+    const m = mapBody(hex('02 03 01 03' + ` ${def(3, '0100010800FF')} ${def(3, '0100020800FF')} ${def(3, '0100200700FF')}` + ' 06 00000001 06 00000002'));
+    expect(m.error?.kind).toBe('layout');
+    expect(m.error?.detail).toBe(
+      'descriptor list of 3 capture object definitions, the first {class 3, 1-0:1.8.0, attribute 2}, in a structure of 3 items (2 besides the definitions): the values cannot be lined up with the definitions',
+    );
+    expect(m.r.values).toEqual({});
+  });
+
+  it('the object list first but one value too many: a layout error that names the shape', () => {
+    const extra = klagenfurt.replace('02 07 01 07', '02 08 01 07') + ' 12 0001';
+    const m = mapBody(hex(extra));
+    expect(m.error?.kind).toBe('layout');
+    expect(m.error?.detail).toContain('descriptor list of 7 capture object definitions, the first {class 40, 0-8:25.9.0, attribute 2}, definition 1 being the object list itself, in a structure of 8 items');
+  });
+
+  it('a value of the wrong type for its definition (a register holding text) is a layout error', () => {
+    const m = mapBody(hex('02 03 01 02' + ` ${def(3, '0100010800FF')} ${def(3, '0100200700FF')}` + ` 06 00000001 ${octetText('x')}`));
+    expect(m.error?.kind).toBe('layout');
+    expect(m.error?.detail).toContain('value 2 (register 1-0:32.7.0) is a octet-string, not a number');
+  });
+
+  it('the generic walker never reads a definition\'s OBIS code and attribute index as a name and a value', () => {
+    // definitions outside the shape of a descriptor list (nested one level deeper)
+    const m = mapBody(hex('02 03 02 01 01 02' + ` ${def(3, '0100010800FF')} ${def(3, '0100200700FF')}` + ' 09 06 0100020800FF 06 00000005'));
+    expect(m.r.values).toEqual({ '1-0:2.8.0': { value: 5, unit: 'Wh' } });
   });
 });
 

@@ -19,8 +19,16 @@ export const vectors: Vector[] = JSON.parse(
   readFileSync(fileURLToPath(new URL('./fixtures/real-meters.json', import.meta.url)), 'utf8'),
 );
 
+/** Real frames from public sources beyond the shared collection (see fixtures/README.md). */
+export const moreVectors: Vector[] = JSON.parse(
+  readFileSync(fileURLToPath(new URL('./fixtures/more-meters.json', import.meta.url)), 'utf8'),
+);
+
+/** Every real push of both collections. */
+export const allVectors: Vector[] = [...vectors, ...moreVectors];
+
 export function vector(id: string): Vector {
-  const v = vectors.find((x) => x.id === id);
+  const v = allVectors.find((x) => x.id === id);
   if (!v) throw new Error(`no vector ${id}`);
   return v;
 }

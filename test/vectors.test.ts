@@ -1,4 +1,5 @@
-// Every real push in test/fixtures/real-meters.json through the pipeline the firmware runs.
+// Every real push in test/fixtures/real-meters.json and more-meters.json through the pipeline the
+// firmware runs.
 import { describe, expect, it } from 'vitest';
 import { MeterDecoder, decode, type DecoderKeys } from '../firmware/decoder.js';
 import { authenticationKey, encryptionKey } from '../firmware/keys.js';
@@ -6,7 +7,7 @@ import { softwareCrypto } from '../firmware/crypto/gcm.js';
 import { nodeCrypto } from '../hal/node/crypto.js';
 import type { Reading } from '../firmware/reading.js';
 import type { DecodeError } from '../firmware/errors.js';
-import { hex, vectors, wire, type Vector } from './helpers.js';
+import { allVectors as vectors, hex, wire, type Vector } from './helpers.js';
 
 function keysOf(v: Vector): DecoderKeys {
   return {
@@ -77,6 +78,15 @@ describe('what the Readings say besides the values', () => {
       expect(one(id).security).toEqual({ control: 0x30, encrypted: true, authenticated: true, tag: 'verified' });
     }
     expect(one('dk-kamstrup-omnipower-authenc').values['1-1:0.2.129']).toEqual({ value: 'Kamstrup_V0001' });
+    expect(one('dk-kamstrup-omnipower-authenc').meter.number).toBe('12343400'); // 1-1:0.0.1
+  });
+
+  it('maps the E450 descriptor list: meter id 0-0:96.1.1, padded tariff text, no reading from the disconnect control mode', () => {
+    const r = one('cy-lgz-e450-descriptor-list-2');
+    expect(r.meter).toEqual({ systemTitle: null, number: '1538088', logicalDeviceName: 'LGZ1030790258946' });
+    expect(r.values['0-0:96.14.0']).toEqual({ value: 'RATE2' }); // 52 41 54 45 32 00 00 00
+    expect(r.values['0-0:96.3.10']).toBeUndefined(); // class 70 attribute 3: the control mode
+    expect(r.values['1-0:1.8.0']).toEqual({ value: 132573, unit: 'Wh' });
   });
 
   it('decodes the DSMR telegram inside the ciphering (Steiermark)', () => {
@@ -88,8 +98,10 @@ describe('what the Readings say besides the values', () => {
 
   it('combines the separate time and date items of the Kärnten list into the clock', () => {
     const r = one('at-kn-layout-siemens-im350-shrdzm-2');
-    expect(r.values['0-0:1.0.0']).toEqual({ value: '2021-03-07T14:55:39' }); // items 3 and 4: 0E 37 27 00 / 07 E5 03 07 07
-    expect(r.timestamp).toBe('2021-03-07T14:55:39+01:00'); // the notification header adds the deviation
+    // items 3 and 4: 0E 37 27 00 / 07 E5 03 07 07 carry no deviation; the notification header's
+    // date-time shows the same local time with deviation -60: one instant, one offset in both places
+    expect(r.values['0-0:1.0.0']).toEqual({ value: '2021-03-07T14:55:39+01:00' });
+    expect(r.timestamp).toBe('2021-03-07T14:55:39+01:00');
     expect(r.meter.number).toBe('2221202033801');
   });
 });

@@ -8,7 +8,9 @@
  *      obis, value, obis, value, ...      Kamstrup, Landis+Gyr GBT pushes
  *    Items without a code around them are recognised by type: a date-time is the clock, a text
  *    is the meter number (or a list identifier such as `Kamstrup_V0001`).
- * 2. Landis+Gyr descriptor lists: an array of {class, obis, attribute} followed by the values.
+ * 2. Descriptor lists (Landis+Gyr E450): the push setup's object list, an array of capture object
+ *    definitions {class, OBIS, attribute, data index}, then the values of those objects in order.
+ *    A list whose values cannot be lined up with its definitions is a `layout` error.
  * 3. Positional lists with no OBIS codes at all (Siemens IM350 and L+G E450 at Wiener Netze,
  *    Kärnten Netz, Wels, Netz Burgenland; Kaifa's KFM_001 lists 1-3 in Norway), matched against
  *    known type signatures below.
@@ -76,6 +78,22 @@ function dateAndTimeString(b: Uint8Array, date: number, time: number): string | 
   return `${year}-${pad2(b[date + 2])}-${pad2(b[date + 3])}T${pad2(b[time])}:${pad2(b[time + 1])}:${pad2(b[time + 2])}`;
 }
 
+/**
+ * One rule for the offset of the clock: the push's date-time (notification header) and the list's
+ * clock (0-0:1.0.0) that show the same local time are the same instant, so when only one of them
+ * carries the deviation, both get it. Reading.timestamp and the 0-0:1.0.0 value then agree.
+ */
+export function reconcileClock(r: Reading): void {
+  const ts = r.timestamp;
+  const v = r.values['0-0:1.0.0'];
+  if (ts === null || v === undefined || typeof v.value !== 'string') return;
+  const clock = v.value;
+  if (ts.length === clock.length || ts.length < 19 || clock.length < 19) return;
+  for (let i = 0; i < 19; i++) if (ts.charCodeAt(i) !== clock.charCodeAt(i)) return;
+  if (ts.length > clock.length) r.values['0-0:1.0.0'] = { value: ts };
+  else r.timestamp = clock;
+}
+
 // ---- node classification ----
 
 function isDateTimeNode(t: AxdrTable, b: Uint8Array, i: number): boolean {
@@ -84,10 +102,17 @@ function isDateTimeNode(t: AxdrTable, b: Uint8Array, i: number): boolean {
   return tag === DT_OCTET_STRING && t.length[i] === 12 && isPlausibleDateTime(b, t.start[i]);
 }
 
+/** End of a text without the NUL bytes that pad it to a fixed length (E450: `RATE2\0\0\0`). */
+function textEnd(b: Uint8Array, s: number, e: number): number {
+  while (e > s + 1 && b[e - 1] === 0) e--;
+  return e;
+}
+
 function isTextNode(t: AxdrTable, b: Uint8Array, i: number): boolean {
   const tag = t.tag[i];
   if (tag === DT_VISIBLE_STRING || tag === DT_UTF8_STRING) return true;
-  return tag === DT_OCTET_STRING && isPrintable(b, t.start[i], t.start[i] + t.length[i]);
+  const s = t.start[i];
+  return tag === DT_OCTET_STRING && isPrintable(b, s, textEnd(b, s, s + t.length[i]));
 }
 
 function isObisNode(t: AxdrTable, b: Uint8Array, i: number): boolean {
@@ -103,7 +128,9 @@ function textOf(t: AxdrTable, b: Uint8Array, i: number): string {
   const s = t.start[i];
   const e = s + t.length[i];
   if (t.tag[i] === DT_UTF8_STRING) return utf8String(b, s, e);
-  if (t.tag[i] === DT_VISIBLE_STRING || isPrintable(b, s, e)) return asciiString(b, s, e);
+  if (t.tag[i] === DT_VISIBLE_STRING) return asciiString(b, s, e);
+  const te = textEnd(b, s, e);
+  if (isPrintable(b, s, te)) return asciiString(b, s, te);
   return toHex(b, s, e);
 }
 
@@ -118,9 +145,24 @@ function scaled(v: number, scaler: number): number {
 // preload put in flash (hal/moddable/README.md, "Preload rules").
 let listIdRe: RegExp | undefined;
 
+/**
+ * Where a list carries the meter number, best first: the grid operator's number, the meter
+ * id (E450), the serial and the id of the Kamstrup lists, an unnamed text, then the logical
+ * device name (which holds the maker's letters and the serial).
+ */
+const NUMBER_RANK_UNNAMED = 4;
+const NUMBER_RANK_NONE = 99;
+function numberRank(a: number, group: number, c: number, d: number, e: number): number {
+  if (a === 0 && group === 0 && c === 96 && d === 1 && e <= 1) return e; // 0-0:96.1.0, 0-0:96.1.1
+  if (a === 1 && c === 0 && d === 0 && (e === 5 || e === 1)) return e === 5 ? 2 : 3; // 1-b:0.0.5, 1-b:0.0.1
+  if (a === 0 && group === 0 && c === 42 && d === 0 && e === 0) return 5; // 0-0:42.0.0
+  return NUMBER_RANK_NONE;
+}
+
 /** Collects values of one notification into a Reading. */
 class Mapper {
   mapped = 0;
+  private numberRank = NUMBER_RANK_NONE;
   private t!: AxdrTable;
   private b!: Uint8Array;
   private r!: Reading;
@@ -133,7 +175,14 @@ class Mapper {
     this.b = b;
     this.r = r;
     this.mapped = 0;
+    this.numberRank = NUMBER_RANK_NONE;
     return this;
+  }
+
+  private meterNumber(s: string, rank: number): void {
+    if (rank >= this.numberRank) return;
+    this.numberRank = rank;
+    this.r.meter.number = s;
   }
 
   /** Node v, named by the OBIS code in code[at, at + 6). */
@@ -147,10 +196,13 @@ class Mapper {
     const c = code[at + 2];
     const d = code[at + 3];
     const e = code[at + 4];
+    const rank = numberRank(a, group, c, d, e);
     if (isNumeric(tag)) {
-      const value = scaled(numberAt(b, tag, t.start[v]), scaler);
+      const raw = numberAt(b, tag, t.start[v]);
+      const value = scaled(raw, scaler);
       const u = unit >= 0 ? unitName(unit) : defaultUnit(a, c, d);
       this.r.values[key] = u !== undefined ? { value, unit: u } : { value };
+      if (rank !== NUMBER_RANK_NONE) this.meterNumber('' + raw, rank);
     } else if (a === 0 && c === 1 && d === 0 && isDateTimeNode(t, b, v)) {
       const s = dateTimeString(b, t.start[v]);
       if (s === null) return;
@@ -161,8 +213,8 @@ class Mapper {
     } else {
       const s = textOf(t, b, v);
       this.r.values[key] = { value: s };
-      if (a === 0 && group === 0 && c === 96 && d === 1 && e === 0) this.r.meter.number = s;
-      else if (a === 0 && group === 0 && c === 42 && d === 0 && e === 0) this.r.meter.logicalDeviceName = s;
+      if (rank !== NUMBER_RANK_NONE && s.length > 0) this.meterNumber(s, rank);
+      if (a === 0 && group === 0 && c === 42 && d === 0 && e === 0) this.r.meter.logicalDeviceName = s;
     }
     this.mapped++;
   }
@@ -186,9 +238,9 @@ class Mapper {
       const s = textOf(t, b, i);
       if ((listIdRe ??= /^[A-Za-z][A-Za-z0-9]*_V?\d+$/).test(s)) {
         if (!this.r.values['1-1:0.2.129']) this.r.values['1-1:0.2.129'] = { value: s };
-      } else if (this.r.meter.number === null) {
-        this.r.meter.number = s;
-        this.r.values['0-0:96.1.0'] = { value: s };
+      } else if (this.numberRank > NUMBER_RANK_UNNAMED) {
+        this.meterNumber(s, NUMBER_RANK_UNNAMED);
+        if (!this.r.values['0-0:96.1.0']) this.r.values['0-0:96.1.0'] = { value: s };
         this.mapped++;
       }
     }
@@ -323,52 +375,153 @@ function applyLayout(m: Mapper, t: AxdrTable, b: Uint8Array, layout: Layout, n: 
   }
 }
 
-// ---- L+G descriptor lists: structure { array of {class, obis, attribute}, value, value... } ----
+// ---- descriptor lists: the push setup's object list (IEC 62056-6-2, class 40 push setup) ----
+//
+// A push sends one structure holding the value of every capture object of its push_object_list,
+// in order. A capture object definition is
+//   structure { class_id long-unsigned, logical_name octet-string(6), attribute_index integer,
+//               data_index long-unsigned }   (some lists leave out data_index)
+// Landis+Gyr E450 lists capture the object list itself first (class 40, attribute 2): its value is
+// the array of definitions, so the structure holds that array and one value per other definition:
+//   02 0F | 01 0F {40, 0-8:25.9.0, 2, 0} {40, 0-8:25.9.0, 1, 0} {1, 0-0:96.1.0, 2, 0} ... | value 2 ...
+// Lists that do not capture it send the array, then one value per definition.
 
-function descriptorObis(t: AxdrTable, b: Uint8Array, d: number): number {
-  // a descriptor is a small structure holding exactly one OBIS-sized octet string
-  if (t.tag[d] !== DT_STRUCTURE) return -1;
-  let found = -1;
-  for (let i = d + 1; i < t.next[d]; i++) {
-    if (t.isContainer(i)) return -1;
-    if (isObisNode(t, b, i)) {
-      if (found >= 0) return -1;
-      found = i;
-    }
-  }
-  return found;
+const CLASS_DATA = 1;
+const CLASS_REGISTER = 3;
+const CLASS_EXTENDED_REGISTER = 4;
+const CLASS_DEMAND_REGISTER = 5;
+const CLASS_CLOCK = 8;
+const CLASS_PUSH_SETUP = 40;
+const ATTR_LOGICAL_NAME = 1;
+const ATTR_VALUE = 2;
+/** scaler_unit: attribute 3 of (extended) registers, 4 of demand registers */
+function scalerUnitAttribute(cls: number): number {
+  return cls === CLASS_REGISTER || cls === CLASS_EXTENDED_REGISTER ? 3 : cls === CLASS_DEMAND_REGISTER ? 4 : -1;
+}
+/** at most this many scaler_unit definitions are remembered per list (a real list has a few) */
+const MAX_SCALERS = 32;
+
+/** Node d is a capture object definition: structure {uint16, octet-string(6), int8[, uint16]}. */
+export function isCaptureDefinition(t: AxdrTable, b: Uint8Array, d: number): boolean {
+  if (t.tag[d] !== DT_STRUCTURE || d + 3 >= t.count) return false;
+  const n = t.length[d];
+  if (n !== 3 && n !== 4) return false;
+  if (t.tag[d + 1] !== DT_UINT16 || t.tag[d + 2] !== DT_OCTET_STRING || t.length[d + 2] !== 6 || t.tag[d + 3] !== DT_INT8) return false;
+  if (n === 4 && (d + 4 >= t.count || t.tag[d + 4] !== DT_UINT16)) return false;
+  return looksLikeObis(b, t.start[d + 2]);
 }
 
-function applyDescriptors(m: Mapper, t: AxdrTable, b: Uint8Array): boolean {
-  if (t.tag[0] !== DT_STRUCTURE || t.count < 3 || t.tag[1] !== DT_ARRAY) return false;
-  const n = t.length[1];
-  if (n === 0) return false;
-  // the values follow the array as siblings
-  let v = t.next[1];
-  let d = 2;
-  let valuesSeen = 0;
-  for (let i = v; i < t.count; i = t.next[i]) valuesSeen++;
-  if (valuesSeen < n) return false;
-  for (let k = 0; k < n; k++) {
-    const obisNode = descriptorObis(t, b, d);
-    if (obisNode < 0) return false;
-    d = t.next[d];
+function u16At(b: Uint8Array, p: number): number {
+  return (b[p] << 8) | b[p + 1];
+}
+
+/** Per-list scratch of the descriptor mapper, allocated once per decoder. */
+export class DescriptorScratch {
+  /** node index of each value, by definition index (-1: the object list itself) */
+  readonly valueOf = new Int32Array(256);
+  readonly scalerObis = new Int32Array(MAX_SCALERS);
+  readonly scaler = new Int8Array(MAX_SCALERS);
+  readonly unit = new Uint8Array(MAX_SCALERS);
+  scalers = 0;
+}
+
+function sameObis(b: Uint8Array, p: number, q: number): boolean {
+  for (let i = 0; i < 6; i++) if (b[p + i] !== b[q + i]) return false;
+  return true;
+}
+
+/**
+ * Maps a descriptor list. Returns false when the body is not one (the other families are tried),
+ * null when mapped, and a `layout` error when it is one whose values cannot be placed for certain.
+ */
+function applyDescriptors(m: Mapper, t: AxdrTable, b: Uint8Array, ds: DescriptorScratch, bodyOffset: number): false | null | DecodeError {
+  if (t.tag[0] !== DT_STRUCTURE || t.count < 3) return false;
+  const m0 = t.length[0];
+  // the array of definitions: a child of the root whose elements all are definitions
+  let arr = -1;
+  let arrPos = 0;
+  for (let i = 1, k = 0; i < t.count && k < m0; i = t.next[i], k++) {
+    if (t.tag[i] === DT_ARRAY && t.length[i] > 0 && isCaptureDefinition(t, b, i + 1)) {
+      arr = i;
+      arrPos = k;
+      break;
+    }
   }
-  d = 2;
-  for (let k = 0; k < n; k++) {
-    const obisNode = descriptorObis(t, b, d);
+  if (arr < 0) return false;
+  const n = t.length[arr];
+  let self = -1;
+  let k = 0;
+  for (let d = arr + 1; k < n; d = t.next[d], k++) {
+    if (!isCaptureDefinition(t, b, d)) return shapeError(t, b, arr, n, m0, self, bodyOffset, `definition ${k + 1} is not {class, OBIS, attribute, index}`);
+    if (self < 0 && u16At(b, t.start[d + 1]) === CLASS_PUSH_SETUP && b[t.start[d + 3]] === ATTR_VALUE) self = k;
+  }
+  if (n > ds.valueOf.length) return shapeError(t, b, arr, n, m0, self, bodyOffset, `more than ${ds.valueOf.length} definitions`);
+  // line the values up with the definitions
+  const valueOf = ds.valueOf;
+  if (self >= 0 && m0 === n && self === arrPos) {
+    // the object list is captured: the array stands where its value belongs
+    for (let i = 1, j = 0; j < m0; i = t.next[i], j++) valueOf[j] = j === self ? -1 : i;
+  } else if (self < 0 && m0 === n + 1 && arrPos === 0) {
+    for (let i = t.next[arr], j = 0; j < n; i = t.next[i], j++) valueOf[j] = i;
+  } else {
+    return shapeError(t, b, arr, n, m0, self, bodyOffset, 'the values cannot be lined up with the definitions');
+  }
+  // scaler_unit definitions first: they may stand before or after the value they scale
+  ds.scalers = 0;
+  k = 0;
+  for (let d = arr + 1; k < n; d = t.next[d], k++) {
+    const cls = u16At(b, t.start[d + 1]);
+    if (b[t.start[d + 3]] !== scalerUnitAttribute(cls) || valueOf[k] < 0) continue;
+    const v = valueOf[k];
+    if (!isScalerUnit(t, v)) return shapeError(t, b, arr, n, m0, self, bodyOffset, `value ${k + 1} (scaler and unit of ${obisKey(b, t.start[d + 2])}) is a ${typeName(t.tag[v])}, not {scaler, unit}`);
+    if (ds.scalers < MAX_SCALERS) {
+      ds.scalerObis[ds.scalers] = t.start[d + 2];
+      ds.scaler[ds.scalers] = numberAt(b, DT_INT8, t.start[v + 1]);
+      ds.unit[ds.scalers] = b[t.start[v + 2]];
+      ds.scalers++;
+    }
+  }
+  k = 0;
+  for (let d = arr + 1; k < n; d = t.next[d], k++) {
+    const v = valueOf[k];
+    if (v < 0) continue;
+    const cls = u16At(b, t.start[d + 1]);
+    const attr = b[t.start[d + 3]];
+    const code = t.start[d + 2];
+    // the push setup's own attributes, logical names and attributes that hold no reading
+    if (cls === CLASS_PUSH_SETUP || attr === ATTR_LOGICAL_NAME || attr !== ATTR_VALUE) continue;
+    if (t.length[d] === 4 && u16At(b, t.start[d + 4]) !== 0) continue; // one entry of an array attribute
+    const tag = t.tag[v];
+    if (tag === 0) continue; // null: the meter has no value for it now
+    if (cls === CLASS_CLOCK) {
+      if (!isDateTimeNode(t, b, v)) return shapeError(t, b, arr, n, m0, self, bodyOffset, `value ${k + 1} (clock ${obisKey(b, code)}) is a ${typeName(tag)}, not a date-time`);
+    } else if (cls === CLASS_REGISTER || cls === CLASS_EXTENDED_REGISTER || cls === CLASS_DEMAND_REGISTER) {
+      if (!isNumeric(tag)) return shapeError(t, b, arr, n, m0, self, bodyOffset, `value ${k + 1} (register ${obisKey(b, code)}) is a ${typeName(tag)}, not a number`);
+    } else if (cls !== CLASS_DATA || t.isContainer(v)) continue;
     let scaler = 0;
     let unit = -1;
-    const after = t.next[v];
-    if (after < t.count && isScalerUnit(t, after)) {
-      scaler = numberAt(b, DT_INT8, t.start[after + 1]);
-      unit = b[t.start[after + 2]];
+    for (let s = 0; s < ds.scalers; s++) {
+      if (sameObis(b, ds.scalerObis[s], code)) {
+        scaler = ds.scaler[s];
+        unit = ds.unit[s];
+        break;
+      }
     }
-    m.put(b, t.start[obisNode], v, scaler, unit);
-    v = after < t.count && isScalerUnit(t, after) ? t.next[after] : after;
-    d = t.next[d];
+    m.put(b, code, v, scaler, unit);
   }
-  return true;
+  return m.mapped > 0 ? null : noValues(t, bodyOffset);
+}
+
+/** The `layout` error of a descriptor list, with its shape. */
+function shapeError(t: AxdrTable, b: Uint8Array, arr: number, n: number, m0: number, self: number, bodyOffset: number, why: string): DecodeError {
+  let first = '';
+  if (isCaptureDefinition(t, b, arr + 1)) first = `, the first {class ${u16At(b, t.start[arr + 2])}, ${obisKey(b, t.start[arr + 3])}, attribute ${numberAt(b, DT_INT8, t.start[arr + 4])}}`;
+  const own = self >= 0 ? `, definition ${self + 1} being the object list itself` : '';
+  return decodeError(
+    'layout',
+    bodyOffset,
+    `descriptor list of ${n} capture object definitions${first}${own}, in a structure of ${m0} items (${m0 - 1} besides the definitions): ${why}`,
+  );
 }
 
 // ---- entry point ----
@@ -398,10 +551,11 @@ export interface MapScratch {
   code: Uint8Array;
   layoutName: string | null;
   mapper: Mapper;
+  descriptors: DescriptorScratch;
 }
 
 export function newMapScratch(): MapScratch {
-  return { code: new Uint8Array(6), layoutName: null, mapper: new Mapper(new ObisKeyCache()) };
+  return { code: new Uint8Array(6), layoutName: null, mapper: new Mapper(new ObisKeyCache()), descriptors: new DescriptorScratch() };
 }
 
 /**
@@ -422,12 +576,19 @@ export function mapNotification(t: AxdrTable, b: Uint8Array, r: Reading, scratch
       }
     }
   }
-  if (applyDescriptors(m, t, b)) {
+  const d = applyDescriptors(m, t, b, scratch.descriptors, bodyOffset);
+  if (d !== false) {
     scratch.layoutName = 'descriptor list';
-    return m.mapped > 0 ? null : noValues(t, bodyOffset);
+    return d;
   }
   let i = 0;
   while (i < t.count) {
+    // a capture object definition names an object, it holds no value: never read its OBIS code
+    // as a name followed by a value (its attribute index would become the reading)
+    if (isCaptureDefinition(t, b, i)) {
+      i = t.next[i];
+      continue;
+    }
     if (t.isContainer(i)) {
       i++;
       continue;
