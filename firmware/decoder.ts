@@ -23,6 +23,7 @@ import { HdlcLink } from './link/hdlc.js';
 import { MbusLink } from './link/mbus.js';
 import type { LinkSink } from './link/scanner.js';
 import { emptyReading, type Reading } from './reading.js';
+import { GUARD_REJECT, GUARD_RESYNC, PlausibilityGuard } from './guard.js';
 
 export type Framing = 'auto' | 'mbus' | 'hdlc' | 'apdu';
 
@@ -60,6 +61,12 @@ export interface DecoderOptions {
   onError?: (e: DecodeError) => void;
   /** called for every frame that passes the link checks (for a diagnostics ring of raw pushes) */
   onFrame?: (bytes: Uint8Array, start: number, end: number) => void;
+  /** judges every Reading before it is published; a rejected one becomes an `implausible` error */
+  guard?: PlausibilityGuard | null;
+  /** when a push arrived (monotonic ms), for the guard's rate rules when the meter sends no clock */
+  now?: () => number;
+  /** things worth a log line that are not errors (the guard starting again after a meter restart) */
+  onNotice?: (message: string) => void;
 }
 
 const RAW_CAPACITY = 8192;
@@ -91,12 +98,20 @@ export class MeterDecoder {
   private readonly onReading: (r: Reading) => void;
   private readonly onError: ((e: DecodeError) => void) | undefined;
   private readonly onFrame: DecoderOptions['onFrame'];
+  private readonly guard: PlausibilityGuard | null;
+  private readonly now: (() => number) | undefined;
+  private readonly onNotice: ((message: string) => void) | undefined;
+  /** stream offset of the APDU being decoded, for errors about the whole push */
+  private pushOffset = 0;
 
   constructor(options: DecoderOptions) {
     this.crypto = options.crypto;
     this.onReading = options.onReading;
     this.onError = options.onError;
     this.onFrame = options.onFrame;
+    this.guard = options.guard ?? null;
+    this.now = options.now;
+    this.onNotice = options.onNotice;
     const framing = options.framing ?? 'auto';
     this.stats.framing = framing;
     this.mbus = framing === 'auto' || framing === 'mbus' ? new MbusLink(this.linkSink('mbus')) : null;
@@ -182,6 +197,7 @@ export class MeterDecoder {
       return;
     }
     this.stats.apdus++;
+    this.pushOffset = src.streamOffset(start);
     if (tag === TAG_GLO_CIPHER || tag === TAG_DED_CIPHER) return this.ciphered(src, start, end, emptyReading());
     if (tag === TAG_DATA_NOTIFICATION || tag === DSMR_START) return this.plain(src, start, end, emptyReading(), false);
     this.error(decodeError('unknown-apdu', src.streamOffset(start), `APDU tag 0x${hex2(tag)} is not a data-notification (0x0F), general-glo-ciphering (0xDB) or general-block-transfer (0xE0)`));
@@ -305,6 +321,19 @@ export class MeterDecoder {
   }
 
   private emit(reading: Reading): void {
+    const guard = this.guard;
+    if (guard !== null) {
+      const verdict = guard.check(reading, this.now ? this.now() : NaN);
+      if (verdict === GUARD_REJECT) {
+        const e = decodeError('implausible', this.pushOffset, guard.detail);
+        e.rule = guard.rule;
+        if (guard.obis) e.obis = guard.obis;
+        e.value = guard.value;
+        e.previous = guard.previous;
+        return this.error(e);
+      }
+      if (verdict === GUARD_RESYNC && this.onNotice) this.onNotice(guard.detail);
+    }
     let n = 0;
     for (const _ in reading.values) n++;
     this.stats.readings++;
@@ -328,18 +357,29 @@ export interface DecodeResult {
   errors: DecodeError[];
 }
 
+export interface DecodeOptions {
+  /** default: from the first byte (see decode) */
+  framing?: Framing;
+  /** the plausibility guard across the pushes of the capture: on by default; null turns it off,
+   *  a guard given here carries on from earlier captures */
+  guard?: PlausibilityGuard | null;
+  onNotice?: (message: string) => void;
+}
+
 /**
  * Decodes a whole capture at once: M-Bus frames (first byte 0x68), HDLC frames (0x7E) or one bare
  * APDU (0xDB, 0x0F, 0xE0...). The library face of `meterbridge decode`.
  */
-export function decode(bytes: Uint8Array, keys: DecoderKeys, crypto: Crypto): DecodeResult {
+export function decode(bytes: Uint8Array, keys: DecoderKeys, crypto: Crypto, options: DecodeOptions = {}): DecodeResult {
   const result: DecodeResult = { readings: [], errors: [] };
   const first = bytes.length > 0 ? bytes[0] : -1;
-  const framing: Framing = first === MBUS_START ? 'mbus' : first === HDLC_FLAG ? 'hdlc' : first < 0 ? 'auto' : 'apdu';
+  const framing: Framing = options.framing ?? (first === MBUS_START ? 'mbus' : first === HDLC_FLAG ? 'hdlc' : first < 0 ? 'auto' : 'apdu');
   const decoder = new MeterDecoder({
     crypto,
     keys,
     framing,
+    guard: options.guard === undefined ? new PlausibilityGuard() : options.guard,
+    onNotice: options.onNotice,
     onReading: (r) => result.readings.push(r),
     onError: (e) => result.errors.push(e),
   });

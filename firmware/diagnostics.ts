@@ -120,6 +120,7 @@ export function verdict(s: DecoderStats, times: StageTimes, now: number, started
     if ((e['missing-key'] ?? 0) > 0) return { level: 'error', message: 'frames arrive encrypted and no key is set: enter the key from your grid operator' };
     if ((e['wrong-key-or-corrupt'] ?? 0) + (e['tag-mismatch'] ?? 0) > 0) return { level: 'error', message: 'frames arrive but cannot be decrypted: check the key (and the authentication key, if your grid operator gave you one)' };
     if ((e.checksum ?? 0) > 0) return { level: 'error', message: 'frames arrive damaged (checksum errors): check the cable, the parity setting and the M-Bus adapter' };
+    if ((e.implausible ?? 0) > 0 && s.lastError?.kind === 'implausible') return { level: 'error', message: `pushes decode but are refused as implausible, so nothing is published: ${s.lastError.detail}` };
     if ((e.layout ?? 0) + (e.axdr ?? 0) + (e['unknown-apdu'] ?? 0) > 0) return { level: 'error', message: 'frames decrypt but their content is not understood: please report the diagnostic bundle' };
     return { level: 'warning', message: 'frames arrive but no complete push yet' };
   }

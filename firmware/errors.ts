@@ -19,13 +19,19 @@ export type ErrorKind =
   | 'tag-mismatch' // the GCM tag does not verify with the authentication key
   | 'security' // a security control byte we cannot handle (compression, unknown bits)
   | 'axdr' // the A-XDR data is malformed
-  | 'layout' // the notification decodes but holds no value we recognise
+  | 'layout' // the notification decodes but holds no value we recognise, or not for certain
+  | 'implausible' // a well-formed push no real meter can send (plausibility guard): never published
   | 'garbage'; // bytes between frames that belong to no frame
 
 export interface DecodeError {
   kind: ErrorKind;
   offset: number;
   detail: string;
+  /** implausible only: the rule the push broke, the value (and its OBIS code) and the accepted one before */
+  rule?: string;
+  obis?: string;
+  value?: number | string | null;
+  previous?: number | string | null;
 }
 
 export function decodeError(kind: ErrorKind, offset: number, detail: string): DecodeError {

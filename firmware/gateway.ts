@@ -8,6 +8,7 @@ import type { ByteSource, Hal } from '../hal/hal.js';
 import { parseHex, isHexParseError } from './bytes.js';
 import type { Config, FieldError } from './config/types.js';
 import { MeterDecoder, decode, type DecoderKeys } from './decoder.js';
+import { PlausibilityGuard } from './guard.js';
 import { ByteHistory, RawPushRing, verdict, type ErrorRecord, type StageTimes, type Verdict } from './diagnostics.js';
 import type { DecodeError } from './errors.js';
 import { authenticationKey, encryptionKey, parseKeyText } from './keys.js';
@@ -43,6 +44,8 @@ export interface GatewayStatus {
     lastSecurityControl: string | null;
     decrypted: number;
     readings: number;
+    /** pushes the plausibility guard refused (never published) */
+    implausible: number;
     values: number;
     errors: number;
     errorsByKind: Record<string, number>;
@@ -225,6 +228,9 @@ export class Gateway {
         this.times.frame = now();
         this.raw.frame(bytes, start, end);
       },
+      guard: new PlausibilityGuard({ maxPowerW: this.config.meter.maxPowerKw * 1000 }),
+      now: () => this.hal.clock.monotonic(),
+      onNotice: (message) => this.hal.logger.log('info', `decode: ${message}`),
       onReading: (r) => this.reading(r),
       onError: (e) => this.decodeError(e),
     });
@@ -403,6 +409,7 @@ export class Gateway {
         lastSecurityControl: s.lastSecurityControl < 0 ? null : '0x' + s.lastSecurityControl.toString(16).toUpperCase().padStart(2, '0'),
         decrypted: s.decrypted,
         readings: s.readings,
+        implausible: s.errorsByKind.implausible ?? 0,
         values: s.lastValueCount,
         errors: s.errors,
         errorsByKind: { ...s.errorsByKind } as Record<string, number>,

@@ -11,7 +11,7 @@ describe('defaultConfig', () => {
   it('is the documented factory setting, field by field', () => {
     expect(defaultConfig()).toStrictEqual({
       version: 1,
-      meter: { key: '', authKey: '', framing: 'auto' },
+      meter: { key: '', authKey: '', framing: 'auto', maxPowerKw: 100 },
       source: {
         type: 'simulator',
         serial: { path: '', baudRate: 2400, dataBits: 8, parity: 'even', stopBits: 1 },

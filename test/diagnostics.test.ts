@@ -25,6 +25,11 @@ describe('verdict', () => {
     expect(verdict(stats({ bytes: 500, frames: 2, errorsByKind: { 'wrong-key-or-corrupt': 1 } }), t, now, 0).message).toContain('check the key');
     expect(verdict(stats({ bytes: 500, frames: 2, errorsByKind: { 'tag-mismatch': 1 } }), t, now, 0).message).toContain('check the key');
     expect(verdict(stats({ bytes: 500, frames: 2, errorsByKind: { checksum: 4 } }), t, now, 0).message).toContain('damaged');
+    const refused = { kind: 'implausible' as const, offset: 9, detail: '1-0:1.8.0 went down from 5000 Wh to 12 Wh (rule energy-decrease)' };
+    expect(verdict(stats({ bytes: 500, frames: 2, errorsByKind: { implausible: 3 }, lastError: refused }), t, now, 0)).toEqual({
+      level: 'error',
+      message: 'pushes decode but are refused as implausible, so nothing is published: 1-0:1.8.0 went down from 5000 Wh to 12 Wh (rule energy-decrease)',
+    });
   });
   it('silence after data: check the cable', () => {
     const v = verdict(stats({ bytes: 500, frames: 2, readings: 2 }), { ...never, byte: now - 90_000, reading: now - 90_000 }, now, 0);

@@ -9,7 +9,7 @@ import { startGateway, type RunningGateway } from '../hal/node/run.js';
 import { validateConfig } from '../firmware/config/validate.js';
 import type { Config } from '../firmware/config/types.js';
 import { startBroker, subscribe, sleep, type Broker } from './support/mosquitto.js';
-import { vector, wire } from './helpers.js';
+import { concat, reencrypt, valueAt, vector, wire } from './helpers.js';
 import { DerivedTracker } from '../firmware/template/derived.js';
 import { decode } from '../firmware/decoder.js';
 import { encryptionKey } from '../firmware/keys.js';
@@ -155,6 +155,43 @@ describe('MQTT with a real broker', () => {
     const [offline] = await status.waitFor(1, 2000);
     expect(offline).toMatchObject({ payload: 'offline', retain: true });
     await Promise.all([sub.close(), ha.close(), late.close(), status.close()]);
+  });
+});
+
+describe('the plausibility guard in the gateway', () => {
+  let broker: Broker;
+  beforeAll(async () => {
+    broker = await startBroker();
+  });
+  afterAll(async () => {
+    await broker.stop();
+  });
+
+  it('a corrupted push with a valid checksum between two real ones is counted, shown and kept, never published', async () => {
+    const v = vector('at-netznoe-kaifa-official');
+    const first = reencrypt(v);
+    const corrupted = reencrypt(v, { counter: first.counter + 1, edit: (p) => { p[valueAt(p, [1, 0, 1, 8, 0, 255]) + 1] ^= 0x08; } }); // +524 288 Wh
+    const second = reencrypt(v, { counter: first.counter + 1 });
+    const sub = await subscribe(broker.port, 'guard/reading');
+    const g = await gateway(
+      config({
+        source: { type: 'replay', replay: { file: '/dev/null', intervalMs: 3_600_000 } },
+        meter: { key: v.key },
+        mqtt: { enabled: true, host: '127.0.0.1', port: broker.port, baseTopic: 'guard', qos: 1, homeAssistant: { enabled: false } },
+      }),
+    );
+    for (const p of [first, corrupted, second]) g.gateway.bytes(p.wire);
+    const messages = await sub.waitFor(2, 5000);
+    await sleep(200);
+    expect(sub.messages).toHaveLength(2);
+    expect(messages.map((m) => JSON.parse(m.payload).values['1-0:1.8.0'].value)).toEqual([12937, 12937]);
+    const s = g.gateway.status();
+    expect(s.pipeline.readings).toBe(2);
+    expect(s.pipeline.implausible).toBe(1);
+    expect(s.pipeline.errorsByKind).toEqual({ implausible: 1 });
+    expect(s.lastErrors[0]).toMatchObject({ kind: 'implausible', rule: 'energy-rate', obis: '1-0:1.8.0', value: 12937 + 524288, previous: 12937 });
+    expect(g.gateway.rawPushes().map((r) => r.result)).toEqual(['reading', 'implausible', 'reading']);
+    await sub.close();
   });
 });
 

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isHexParseError, parseHex } from '../firmware/bytes.js';
+import { softwareCrypto } from '../firmware/crypto/gcm.js';
+import type { Assembler } from '../firmware/link/assembler.js';
+import { encodeHdlcFrame, HdlcLink } from '../firmware/link/hdlc.js';
+import { encodeLongFrames, MbusLink } from '../firmware/link/mbus.js';
 
 export interface Vector {
   id: string;
@@ -64,4 +68,71 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The APDU of a framed push (M-Bus or HDLC), joined from its frames by the firmware's own links. */
+export function apduOf(v: Vector): Uint8Array {
+  let out: Uint8Array | null = null;
+  const sink = { frame() {}, apdu(a: Assembler) { out = a.buffer.slice(0, a.length); }, error() {} };
+  const bytes = wire(v);
+  const link = bytes[0] === 0x68 ? new MbusLink(sink) : new HdlcLink(sink);
+  link.push(bytes);
+  link.finish();
+  if (!out) throw new Error(`${v.id}: no APDU`);
+  return out;
+}
+
+export interface CipheredPush {
+  /** the push as it travels (frames re-encoded like the meter's), checksums right */
+  wire: Uint8Array;
+  plaintext: Uint8Array;
+  counter: number;
+}
+
+/**
+ * Re-encrypts a real general-glo-ciphering push with the fixture's own key: optionally with
+ * another frame counter and an edited plaintext, then frames it again with valid checksums (and
+ * a valid tag when the fixture has the authentication key). What a meter would have sent, or
+ * what noise that keeps every check valid makes of it.
+ */
+export function reencrypt(v: Vector, options: { counter?: number; edit?: (plain: Uint8Array) => void } = {}): CipheredPush {
+  if (!v.key) throw new Error(`${v.id}: no key`);
+  const apdu = apduOf(v);
+  if (apdu[0] !== 0xdb) throw new Error(`${v.id}: not a general-glo-ciphering APDU`);
+  const title = apdu.subarray(2, 10);
+  let p = 10;
+  let len = apdu[p++];
+  if (len === 0x81) len = apdu[p++];
+  else if (len === 0x82) {
+    len = (apdu[p] << 8) | apdu[p + 1];
+    p += 2;
+  }
+  const sc = apdu[p];
+  const oldCounter = ((apdu[p + 1] << 24) >>> 0) + (apdu[p + 2] << 16) + (apdu[p + 3] << 8) + apdu[p + 4];
+  const tagLength = sc & 0x10 ? 12 : 0;
+  const plaintext = apdu.slice(p + 5, p + len - tagLength);
+  const key = softwareCrypto.importKey(hex(v.key));
+  const ivOf = (c: number) => concat(title, Uint8Array.of(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff));
+  softwareCrypto.gcmDecryptInPlace(key, ivOf(oldCounter), plaintext, 0, plaintext.length, null, null);
+  const counter = options.counter ?? oldCounter;
+  const plain = plaintext.slice();
+  options.edit?.(plain);
+  const data = plain.slice();
+  const tag = tagLength ? new Uint8Array(12) : null;
+  const aad = tagLength && v.auth_key ? concat(Uint8Array.of(sc), hex(v.auth_key)) : null;
+  softwareCrypto.gcmEncryptInPlace(key, ivOf(counter), data, 0, data.length, aad, tag);
+  const content = 5 + data.length + tagLength;
+  const lengthBytes = content < 0x80 ? [content] : content < 0x100 ? [0x81, content] : [0x82, content >> 8, content & 0xff];
+  const out = concat(Uint8Array.of(0xdb, 8), title, Uint8Array.from(lengthBytes), Uint8Array.of(sc, counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff), data, tag ?? new Uint8Array(0));
+  const buf = new Uint8Array(out.length + 64 + 6 * Math.ceil(out.length / 200));
+  const n = wire(v)[0] === 0x68 ? encodeLongFrames(out, buf) : encodeHdlcFrame(out, buf);
+  return { wire: buf.slice(0, n), plaintext: plain, counter };
+}
+
+/** Offset of the 4-byte value of an OBIS code in a plaintext (`09 06 <code> 06 <uint32>`). */
+export function valueAt(plain: Uint8Array, obis: number[]): number {
+  for (let i = 0; i + 8 < plain.length; i++) {
+    if (plain[i] === 0x09 && plain[i + 1] === 0x06 && obis.every((b, k) => plain[i + 2 + k] === b)) return i + 9;
+  }
+  throw new Error('no such OBIS code in the plaintext');
 }

@@ -22,7 +22,7 @@ function defaultsWith(change: (c: Config) => void): Config {
 
 function fullConfig(): Config {
   return defaultsWith((c) => {
-    c.meter = { key: KEY, authKey: AUTH_KEY, framing: 'hdlc' };
+    c.meter = { key: KEY, authKey: AUTH_KEY, framing: 'hdlc', maxPowerKw: 43 };
     c.source = {
       type: 'serial',
       serial: { path: '/dev/ttyUSB0', baudRate: 9600, dataBits: 7, parity: 'odd', stopBits: 2 },

@@ -227,6 +227,7 @@ describe('every field rule, with its message', () => {
     ['http.port', 0, WHOLE_PORT],
     ['http.port', 70000, WHOLE_PORT],
     ['http.metricsTemplate', 'm'.repeat(8193), 'is too long: a template can have at most 8192 bytes; this one has 8193'],
+    ['meter.maxPowerKw', 0, 'must be a whole number of kW from 1 to 100000 (the most the meter can measure per direction; pushes beyond it are refused as implausible)'],
     ['outbox.capacity', 0, 'must be a whole number from 1 to 100000'],
     ['outbox.capacity', 100001, 'must be a whole number from 1 to 100000'],
     ['outbox.capacity', 1.5, 'must be a whole number from 1 to 100000'],

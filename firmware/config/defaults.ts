@@ -13,7 +13,7 @@ export const DEMO_KEY = '000102030405060708090A0B0C0D0E0F';
 export function defaultConfig(): Config {
   return {
     version: CONFIG_VERSION,
-    meter: { key: '', authKey: '', framing: 'auto' },
+    meter: { key: '', authKey: '', framing: 'auto', maxPowerKw: 100 },
     source: {
       type: 'simulator',
       // 2400 baud 8E1: the M-Bus customer interface of the Austrian meters

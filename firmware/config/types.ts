@@ -22,6 +22,8 @@ export interface MeterConfig {
   /** GAK, same form; '' = not set (secret) */
   authKey: string;
   framing: 'auto' | 'mbus' | 'hdlc';
+  /** the plausibility guard's bound per direction: energy may not rise faster, power not exceed it */
+  maxPowerKw: number;
 }
 
 export interface SourceConfig {

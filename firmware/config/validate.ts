@@ -498,6 +498,7 @@ export function validateConfig(input: unknown, base: Config = defaultConfig(), o
     key: secret(ctx, m, 'meter', 'key', base.meter.key, keyText),
     authKey: secret(ctx, m, 'meter', 'authKey', base.meter.authKey, keyText),
     framing: read(ctx, m, 'meter', 'framing', base.meter.framing, oneOf(['auto', 'mbus', 'hdlc'] as const)),
+    maxPowerKw: read(ctx, m, 'meter', 'maxPowerKw', base.meter.maxPowerKw, whole(1, 100000, 'a whole number of kW', ' (the most the meter can measure per direction; pushes beyond it are refused as implausible)')),
   };
 
   const s = group(ctx, root.source, 'source', d.source);

@@ -91,7 +91,17 @@ function errorItem(r: Status['lastErrors'][0], id: string): HTMLElement {
     { 'data-testid': 'error-item', 'data-kind': r.kind, 'data-id': id },
     h('summary', {}, h('b', { text: kindText(r.kind) }), ' · ', timed_(r.at)),
     h('p', { text: cap(r.detail) }),
-    h('dl', { class: 'facts' }, h('dt', { text: 'Kind' }), h('dd', {}, h('code', { text: r.kind })), h('dt', { text: 'At byte' }), h('dd', { text: r.offset }), h('dt', { text: 'Bytes around it' }), h('dd', {}, h('code', { 'data-testid': 'error-context', text: r.context ?? 'no longer in memory' }))),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', { text: 'Kind' }),
+      h('dd', {}, h('code', { text: r.kind })),
+      ...(r.rule ? [h('dt', { text: 'Rule' }), h('dd', { 'data-testid': 'error-rule' }, h('code', { text: r.rule })), h('dt', { text: 'Value' }), h('dd', { 'data-testid': 'error-value', text: `${r.obis ? r.obis + ': ' : ''}${r.value} (accepted before: ${r.previous ?? '–'})` })] : []),
+      h('dt', { text: 'At byte' }),
+      h('dd', { text: r.offset }),
+      h('dt', { text: 'Bytes around it' }),
+      h('dd', {}, h('code', { 'data-testid': 'error-context', text: r.context ?? 'no longer in memory' })),
+    ),
   );
 }
 
@@ -120,6 +130,7 @@ function pipeline(s: Status): void {
     ['apdus', 'Complete messages', p.apdus, t.apdu, 'Frames put together into one message from the meter.'],
     ['security', 'Security byte', sec ? `${sec} (${security(sec)})` : 'none seen', t.apdu, 'How the meter protects its data.'],
     ['decrypted', 'Decrypted', p.decrypted, t.decrypted, 'Messages the key opened: if this stays 0 while messages arrive, check the key.'],
+    ['implausible', 'Refused as implausible', p.implausible, s.lastErrors.filter((e) => e.kind === 'implausible').pop()?.at ?? null, 'Messages that decode but no real meter can send (a value jumped, a counter went back): never published. A few are line noise.'],
     ['readings', 'Readings', p.readings, t.reading, 'Decoded sets of values.'],
     ['values', 'Values in the last reading', p.values, t.reading, 'Energy, power, voltages and currents the meter sends.'],
   ];
@@ -129,7 +140,7 @@ function pipeline(s: Status): void {
   ol.replaceChildren(
     ...stages.map(([id, label, count, at, help]) => {
       let st: string;
-      if (id === 'checksum') st = +count > 0 ? 'warn' : 'ok';
+      if (id === 'checksum' || id === 'implausible') st = +count > 0 ? 'warn' : 'ok';
       else if (id === 'security') st = sec ? 'ok' : 'idle';
       // a meter that does not encrypt has nothing to decrypt
       else if (id === 'decrypted' && !(parseInt(sec ?? '0', 16) & 0x20) && !+count) st = 'idle';

@@ -1,0 +1,255 @@
+/**
+ * The plausibility guard: the last check before a Reading is published. The M-Bus checksum has 8
+ * bits and encryption-only pushes (security 0x20/0x21) carry no tag, so noise that keeps the
+ * checksum valid decrypts to a well-formed push with one changed value. The guard judges every
+ * Reading against the last accepted push of the same meter (by system title) and refuses what no
+ * real meter can send:
+ *
+ *   frame-counter    the invocation counter only increases
+ *   clock            the meter clock does not go back (a local clock without offset may go back
+ *                    by up to an hour: the end of summer time)
+ *   energy-decrease  energy registers (Wh, varh, VAh) never decrease
+ *   energy-rate      ... and never rise faster than the maximum power allows over the time since
+ *                    the last accepted push (meter clock, else the time the pushes arrived)
+ *   range            voltage 0-500 V, current and power within the maximum power
+ *
+ * A rejected push never changes what the next push is judged against, so a corrupted copy of a
+ * push cannot cost the real one that follows. A meter restart, a counter reset or a clock that
+ * was set shows as pushes that break a rule against the last accepted one but agree with each
+ * other: after RESYNC_PUSHES such pushes in a row the guard starts again from them, and says so.
+ * It knows Readings, not bytes: what a corruption did to a low digit of a value it cannot see.
+ */
+import type { Reading } from './reading.js';
+
+export interface GuardOptions {
+  /** the largest power the meter can measure per direction, in W (default 100 kW) */
+  maxPowerW?: number;
+}
+
+export type GuardRule = 'frame-counter' | 'clock' | 'energy-decrease' | 'energy-rate' | 'range';
+
+export const DEFAULT_MAX_POWER_W = 100_000;
+/** pushes in a row that break a rule but agree with each other before the guard starts from them */
+export const RESYNC_PUSHES = 3;
+const MAX_METERS = 4;
+const MAX_VOLTAGE = 500;
+/** a local clock (no offset) goes back by an hour at the end of summer time */
+const LOCAL_CLOCK_BACK_MS = 3_660_000;
+/** the meter clock may run ahead of the arrival times by this much (a clock set by the operator) */
+const CLOCK_AHEAD_MS = 2 * 3_600_000;
+
+export const GUARD_ACCEPT = 0;
+export const GUARD_REJECT = 1;
+/** accepted after a restart, counter reset or clock change: the guard started again */
+export const GUARD_RESYNC = 2;
+
+/** What one meter's pushes are judged against. */
+class Baseline {
+  set = false;
+  counter = -1;
+  clockMs = NaN;
+  clockZoned = false;
+  receivedMs = NaN;
+  readonly energy = new Map<string, number>();
+
+  assign(r: Reading, clockMs: number, zoned: boolean, receivedMs: number): void {
+    this.set = true;
+    this.counter = r.frameCounter ?? -1;
+    this.clockMs = clockMs;
+    this.clockZoned = zoned;
+    this.receivedMs = receivedMs;
+    const values = r.values;
+    for (const key in values) {
+      const v = values[key];
+      if (isEnergy(v.unit) && typeof v.value === 'number') this.energy.set(key, v.value);
+    }
+  }
+
+  copyFrom(o: Baseline): void {
+    this.set = o.set;
+    this.counter = o.counter;
+    this.clockMs = o.clockMs;
+    this.clockZoned = o.clockZoned;
+    this.receivedMs = o.receivedMs;
+    this.energy.clear();
+    o.energy.forEach((v, k) => this.energy.set(k, v));
+  }
+}
+
+class MeterState {
+  readonly accepted = new Baseline();
+  /** the last rejected push and how many rejected pushes in a row agree with it */
+  readonly candidate = new Baseline();
+  streak = 0;
+}
+
+function isEnergy(unit: string | undefined): boolean {
+  return unit === 'Wh' || unit === 'varh' || unit === 'VAh';
+}
+
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+}
+
+function num(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) v = v * 10 + digit(s, i + k);
+  return v;
+}
+
+/** The largest of 1000, 100, 10 that divides both values: the register's resolution. */
+function resolution(a: number, b: number): number {
+  if (a % 1000 === 0 && b % 1000 === 0) return 1000;
+  if (a % 100 === 0 && b % 100 === 0) return 100;
+  if (a % 10 === 0 && b % 10 === 0) return 10;
+  return 1;
+}
+
+export class PlausibilityGuard {
+  readonly maxPowerW: number;
+  /** the last violation: which rule, which value, what it was before, in words */
+  rule: GuardRule = 'range';
+  obis = '';
+  value: number | string | null = null;
+  previous: number | string | null = null;
+  detail = '';
+  private readonly meters = new Map<string, MeterState>();
+  /** the clock of the Reading being judged (parsed once per push) */
+  private clockMs = NaN;
+  private clockZoned = false;
+
+  constructor(options: GuardOptions = {}) {
+    this.maxPowerW = options.maxPowerW ?? DEFAULT_MAX_POWER_W;
+  }
+
+  /** Forgets every meter (a new key or source). */
+  reset(): void {
+    this.meters.clear();
+  }
+
+  /**
+   * Judges a Reading; `receivedMs` is when it arrived (a monotonic clock), NaN when unknown.
+   * GUARD_ACCEPT / GUARD_RESYNC: publish it; GUARD_REJECT: `rule`, `detail` and the values say why.
+   */
+  check(r: Reading, receivedMs: number): number {
+    const id = r.meter.systemTitle ?? r.meter.number ?? '';
+    let m = this.meters.get(id);
+    if (m === undefined) {
+      if (this.meters.size >= MAX_METERS) this.meters.delete(this.meters.keys().next().value as string);
+      m = new MeterState();
+      this.meters.set(id, m);
+    }
+    this.parseClock(r.timestamp);
+    if (!this.inRange(r)) return GUARD_REJECT; // never plausible, whatever came before
+    if (this.fits(m.accepted, r, receivedMs)) {
+      m.accepted.assign(r, this.clockMs, this.clockZoned, receivedMs);
+      m.streak = 0;
+      return GUARD_ACCEPT;
+    }
+    // keep the violation against the accepted push: that is what gets reported
+    const rule = this.rule, obis = this.obis, value = this.value, previous = this.previous, detail = this.detail;
+    if (m.streak > 0 && this.fits(m.candidate, r, receivedMs)) m.streak++;
+    else m.streak = 1;
+    m.candidate.assign(r, this.clockMs, this.clockZoned, receivedMs);
+    if (m.streak >= RESYNC_PUSHES) {
+      m.accepted.copyFrom(m.candidate);
+      m.streak = 0;
+      this.detail = `${RESYNC_PUSHES} pushes in a row from ${describe(r)} agree with each other but not with the last accepted one (${detail}): a meter restart, a counter reset or a clock that was set; judging from them on`;
+      return GUARD_RESYNC;
+    }
+    this.rule = rule;
+    this.obis = obis;
+    this.value = value;
+    this.previous = previous;
+    this.detail = detail;
+    return GUARD_REJECT;
+  }
+
+  private parseClock(ts: string | null): void {
+    this.clockMs = NaN;
+    this.clockZoned = false;
+    if (ts === null || ts.length < 19) return;
+    let ms = Date.UTC(num(ts, 0, 4), num(ts, 5, 2) - 1, num(ts, 8, 2), num(ts, 11, 2), num(ts, 14, 2), num(ts, 17, 2));
+    if (ts.length >= 25) {
+      const sign = ts.charCodeAt(19) === 45 ? -1 : 1; // '-'
+      ms -= sign * (num(ts, 20, 2) * 60 + num(ts, 23, 2)) * 60_000;
+      this.clockZoned = true;
+    }
+    this.clockMs = ms;
+  }
+
+  private fail(rule: GuardRule, r: Reading, obis: string, value: number | string | null, previous: number | string | null, what: string): false {
+    this.rule = rule;
+    this.obis = obis;
+    this.value = value;
+    this.previous = previous;
+    this.detail = `${what} (rule ${rule}); the push from ${describe(r)} is not published`;
+    return false;
+  }
+
+  private inRange(r: Reading): boolean {
+    const values = r.values;
+    const maxW = this.maxPowerW;
+    for (const key in values) {
+      const v = values[key];
+      const x = v.value;
+      if (typeof x !== 'number') continue;
+      const u = v.unit;
+      if (u === 'V') {
+        if (!(x >= 0 && x <= MAX_VOLTAGE)) return this.fail('range', r, key, x, null, `${key} is ${x} V, outside 0-${MAX_VOLTAGE} V`);
+      } else if (u === 'A') {
+        // a tenth of the power limit in amperes: lists that send 0.01 A unscaled (Kamstrup) fit
+        if (!(x >= -maxW / 10 && x <= maxW / 10)) return this.fail('range', r, key, x, null, `${key} is ${x} A, more than the ${maxW / 10} A a ${maxW / 1000} kW meter can carry`);
+      } else if (u === 'W' || u === 'var' || u === 'VA') {
+        if (!(x >= -maxW && x <= maxW)) return this.fail('range', r, key, x, null, `${key} is ${x} ${u}, more than the maximum power of ${maxW / 1000} kW`);
+      } else if (isEnergy(u) && !(x >= 0)) {
+        return this.fail('range', r, key, x, null, `${key} is ${x} ${u}: an energy register is never negative`);
+      }
+    }
+    return true;
+  }
+
+  /** Does r follow from base? Sets the violation when not. */
+  private fits(base: Baseline, r: Reading, receivedMs: number): boolean {
+    if (!base.set) return true;
+    const fc = r.frameCounter;
+    if (fc !== null && base.counter >= 0 && fc <= base.counter) {
+      return this.fail('frame-counter', r, '', fc, base.counter, `frame counter ${fc} does not follow ${base.counter}`);
+    }
+    // elapsed time: the meter clock when both pushes have a comparable one, else the arrival times
+    let dtMs = NaN;
+    const clock = this.clockMs;
+    if (clock === clock && base.clockMs === base.clockMs && this.clockZoned === base.clockZoned) {
+      dtMs = clock - base.clockMs;
+      if (dtMs < 0) {
+        if (this.clockZoned || dtMs < -LOCAL_CLOCK_BACK_MS) return this.fail('clock', r, '0-0:1.0.0', r.timestamp, null, `the meter clock went back by ${Math.round(-dtMs / 1000)} s to ${r.timestamp}`);
+        dtMs = NaN; // the end of summer time on a local clock: judge by arrival time
+      } else if (receivedMs === receivedMs && base.receivedMs === base.receivedMs && dtMs > receivedMs - base.receivedMs + CLOCK_AHEAD_MS) {
+        return this.fail('clock', r, '0-0:1.0.0', r.timestamp, null, `the meter clock jumped ${Math.round(dtMs / 1000)} s ahead to ${r.timestamp} while ${Math.round((receivedMs - base.receivedMs) / 1000)} s passed`);
+      }
+    }
+    if (dtMs !== dtMs && receivedMs === receivedMs && base.receivedMs === base.receivedMs) dtMs = receivedMs - base.receivedMs;
+    const seconds = dtMs === dtMs ? (dtMs < 1000 ? 1 : dtMs / 1000) : NaN;
+    const values = r.values;
+    const energy = base.energy;
+    for (const key in values) {
+      const v = values[key];
+      const x = v.value;
+      if (typeof x !== 'number' || !isEnergy(v.unit)) continue;
+      const prev = energy.get(key);
+      if (prev === undefined) continue;
+      if (x < prev) return this.fail('energy-decrease', r, key, x, prev, `${key} went down from ${prev} ${v.unit} to ${x} ${v.unit}`);
+      if (seconds === seconds && x - prev > (this.maxPowerW * seconds) / 3600 + resolution(prev, x)) {
+        const kw = Math.round(((x - prev) * 3600) / seconds) / 1000;
+        return this.fail('energy-rate', r, key, x, prev, `${key} rose from ${prev} ${v.unit} to ${x} ${v.unit} in ${Math.round(seconds)} s: ${kw} k${(v.unit as string).slice(0, -1)} on average, more than the maximum of ${this.maxPowerW / 1000} kW`);
+      }
+    }
+    return true;
+  }
+}
+
+function describe(r: Reading): string {
+  const who = r.meter.systemTitle ?? r.meter.number ?? 'the meter';
+  return r.frameCounter === null ? who : `${who}, frame counter ${r.frameCounter}`;
+}
