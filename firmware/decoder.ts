@@ -70,6 +70,10 @@ export interface DecoderOptions {
 }
 
 const RAW_CAPACITY = 8192;
+/** auto framing: errors each link finds before the stream shows its framing, kept to report
+ *  those of the link that wins (a stream that never shows one reports them after UNLOCKED_AFTER) */
+const PRELOCK_ERRORS = 16;
+const UNLOCKED_AFTER = 4096;
 
 export class MeterDecoder {
   readonly stats: DecoderStats = {
@@ -83,6 +87,9 @@ export class MeterDecoder {
   private hdlc: HdlcLink | null;
   private readonly raw: Assembler | null;
   private locked: 'mbus' | 'hdlc' | null = null;
+  /** auto framing gave up waiting for a frame: both links report their errors directly */
+  private unlocked = false;
+  private readonly prelock: { mbus: DecodeError[]; hdlc: DecodeError[] } = { mbus: [], hdlc: [] };
   private readonly gbt = new GbtJoiner(new Assembler(2048));
   /** 256 nodes: the longest real list (Kamstrup, 36 values) needs about 140 */
   private readonly table = new AxdrTable(256);
@@ -135,8 +142,36 @@ export class MeterDecoder {
       }
       return;
     }
+    // Until one link has delivered a frame, both see the stream byte by byte, so the one that
+    // wins, and the errors reported, are the same however the stream was chunked.
+    while (this.locked === null && !this.unlocked && start < end) {
+      this.mbus!.push(bytes, start, start + 1);
+      if (this.locked === null) this.hdlc!.push(bytes, start, start + 1);
+      start++;
+      if (this.locked === null && this.stats.bytes - (end - start) >= UNLOCKED_AFTER) this.unlock();
+    }
+    if (start >= end) return;
     if (this.locked !== 'hdlc' && this.mbus) this.mbus.push(bytes, start, end);
     if (this.locked !== 'mbus' && this.hdlc) this.hdlc.push(bytes, start, end);
+  }
+
+  /** No frame after UNLOCKED_AFTER bytes: what both links found is news (wrong baud rate, noise). */
+  private unlock(): void {
+    this.unlocked = true;
+    this.flushPrelock();
+  }
+
+  private flushPrelock(): void {
+    const a = this.prelock.mbus;
+    const b = this.prelock.hdlc;
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      if (j >= b.length || (i < a.length && a[i].offset <= b[j].offset)) this.error(a[i++]);
+      else this.error(b[j++]);
+    }
+    a.length = 0;
+    b.length = 0;
   }
 
   /** The input ended: a partial frame or push is reported; a raw APDU is decoded now. */
@@ -148,6 +183,7 @@ export class MeterDecoder {
     }
     if (this.locked !== 'hdlc' && this.mbus) this.mbus.finish();
     if (this.locked !== 'mbus' && this.hdlc) this.hdlc.finish();
+    if (this.locked === null) this.flushPrelock();
     if (this.gbt.pending) {
       this.error(decodeError('truncated', this.stats.bytes, 'the input ended before the last general-block-transfer block'));
       this.gbt.reset();
@@ -163,14 +199,24 @@ export class MeterDecoder {
           // the other parser's buffers are not needed any more (KBs on the device)
           if (which === 'mbus') this.hdlc = null;
           else this.mbus = null;
+          // what this link found before its first frame counts; the other link's view was noise
+          const mine = this.prelock[which];
+          this.prelock[which === 'mbus' ? 'hdlc' : 'mbus'].length = 0;
+          for (let i = 0; i < mine.length; i++) this.error(mine[i]);
+          mine.length = 0;
         }
         this.stats.frames++;
         if (this.onFrame) this.onFrame(bytes, start, end);
       },
       apdu: (a) => this.apdu(a, 0, a.length),
       error: (e) => {
-        // before the stream shows its framing, the other parser's view of it is noise
-        if (this.locked === which || (this.locked === null && e.kind !== 'garbage')) this.error(e);
+        if (this.locked === which) this.error(e);
+        else if (this.locked === null && e.kind !== 'garbage') {
+          // before the stream shows its framing (a port opened mid-push: the partial frame before
+          // the first one is expected), keep the error until it is known whose view counts
+          if (this.unlocked) this.error(e);
+          else if (this.prelock[which].length < PRELOCK_ERRORS) this.prelock[which].push(e);
+        }
       },
     };
   }
@@ -366,14 +412,26 @@ export interface DecodeOptions {
   onNotice?: (message: string) => void;
 }
 
+/** The framing a capture's first byte shows: a frame start, an APDU tag, or neither (scan for frames). */
+export function framingOf(bytes: Uint8Array): Framing {
+  if (bytes.length === 0) return 'auto';
+  const first = bytes[0];
+  if (first === MBUS_START) return 'mbus';
+  if (first === HDLC_FLAG) return 'hdlc';
+  // the APDUs a meter pushes, the other xDLMS tags (0xC0-0xCF: an unknown APDU is said as such)
+  // and the '/' of a DSMR telegram
+  if (first === TAG_GLO_CIPHER || first === TAG_DED_CIPHER || first === TAG_DATA_NOTIFICATION || first === TAG_GBT || first === DSMR_START || (first & 0xf0) === 0xc0) return 'apdu';
+  return 'auto'; // a capture taken mid-stream: the first frame is found by scanning
+}
+
 /**
- * Decodes a whole capture at once: M-Bus frames (first byte 0x68), HDLC frames (0x7E) or one bare
- * APDU (0xDB, 0x0F, 0xE0...). The library face of `meterbridge decode`.
+ * Decodes a whole capture at once: M-Bus frames (first byte 0x68), HDLC frames (0x7E), one bare
+ * APDU (0xDB, 0x0F, 0xE0...), or, starting anywhere else (`cat /dev/ttyUSB0 > capture.bin`), the
+ * frames found by scanning. The library face of `meterbridge decode`.
  */
 export function decode(bytes: Uint8Array, keys: DecoderKeys, crypto: Crypto, options: DecodeOptions = {}): DecodeResult {
   const result: DecodeResult = { readings: [], errors: [] };
-  const first = bytes.length > 0 ? bytes[0] : -1;
-  const framing: Framing = options.framing ?? (first === MBUS_START ? 'mbus' : first === HDLC_FLAG ? 'hdlc' : first < 0 ? 'auto' : 'apdu');
+  const framing = options.framing ?? framingOf(bytes);
   const decoder = new MeterDecoder({
     crypto,
     keys,

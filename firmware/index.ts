@@ -1,5 +1,5 @@
 /** The engine-neutral core: everything the device and the host share. */
-export { MeterDecoder, decode, type DecoderKeys, type DecoderOptions, type DecoderStats, type DecodeOptions, type DecodeResult, type Framing } from './decoder.js';
+export { MeterDecoder, decode, framingOf, type DecoderKeys, type DecoderOptions, type DecoderStats, type DecodeOptions, type DecodeResult, type Framing } from './decoder.js';
 export { PlausibilityGuard, DEFAULT_MAX_POWER_W, type GuardOptions, type GuardRule } from './guard.js';
 export { encryptionKey, authenticationKey, parseKeyText, type EncryptionKey, type AuthenticationKey } from './keys.js';
 export { formatError, type DecodeError, type ErrorKind } from './errors.js';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vector, wire } from './helpers.js';
+import { reencrypt, valueAt, vector, wire } from './helpers.js';
 import { freePort } from './support/mosquitto.js';
 import { COMMANDS } from '../hal/node/cli.js';
 
@@ -21,8 +21,12 @@ function run(args: string[], input?: string | Buffer) {
 describe.skipIf(!built)('meterbridge decode', () => {
   const noe = vector('at-netznoe-kaifa-official');
 
+  const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  /** the next push of the same meter: frame counter + 1 */
+  const next = hexOf(reencrypt(noe, { counter: 0x24 }).wire);
+
   it('prints one Reading per push as a JSON line, from stdin, key with spaces and lower case', () => {
-    const hexText = noe.frames_hex.join('\n') + '\n' + noe.frames_hex.join(' ');
+    const hexText = noe.frames_hex.join('\n') + '\n' + next;
     const r = run(['decode', '--key', '36 c6 66 39 e4 8a 8c a4 d6 bc 8b 28 2a 79 3b bb', '-'], hexText);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -64,6 +68,43 @@ describe.skipIf(!built)('meterbridge decode', () => {
     const ok = run(['decode', '--key', k.key!, '--auth-key', k.auth_key!, '-'], k.frames_hex.join(''));
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.out[0]).security.tag).toBe('verified');
+  });
+
+  it('the plausibility guard across the pushes of one capture: a repeated push is implausible, --no-guard lets it through', () => {
+    const twice = noe.frames_hex.join('') + noe.frames_hex.join('');
+    const r = run(['decode', '--key', noe.key!, '-'], twice);
+    expect(r.code).toBe(1);
+    expect(r.out).toHaveLength(1);
+    expect(r.err).toEqual([
+      `error: implausible at byte ${wire(noe).length + 9}: frame counter 35 does not follow 35 (rule frame-counter); the push from 4B464D6750000009, frame counter 35 is not published`,
+    ]);
+    const off = run(['decode', '--no-guard', '--key', noe.key!, '-'], twice);
+    expect(off.code).toBe(0);
+    expect(off.out).toHaveLength(2);
+    // an energy jump faster than --max-power allows
+    const jump = hexOf(reencrypt(noe, { counter: 0x24, edit: (p) => { p[valueAt(p, [1, 0, 1, 8, 0, 255]) + 1] += 1; } }).wire); // 1-0:1.8.0 + 65 536 Wh
+    const fast = run(['decode', '--key', noe.key!, '--max-power', '10', '-'], noe.frames_hex.join('') + jump);
+    expect(fast.err[0]).toContain('1-0:1.8.0 rose from 12937 Wh to 78473 Wh in 1 s');
+    expect(fast.err[0]).toContain('more than the maximum of 10 kW (rule energy-rate)');
+  });
+
+  it('a capture taken mid-stream is scanned for frames; --framing forces the link layer', () => {
+    const wels = vector('at-wels-siemens-im350-shrdzm-2');
+    const cut = wire(wels).subarray(37); // a serial port opened in the middle of a push
+    const pushes = [1, 2].map((k) => hexOf(reencrypt(wels, { counter: 49253 + k }).wire)).join('');
+    const r = run(['decode', '--key', wels.key!, '-'], hexOf(cut) + pushes);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.out.map((l) => JSON.parse(l).frameCounter)).toEqual([49254, 49255]);
+    // forced to M-Bus, the same bytes hold no frame
+    const forced = run(['decode', '--key', wels.key!, '--framing', 'mbus', '-'], hexOf(cut) + pushes);
+    expect(forced.out).toEqual([]);
+    expect(forced.code).toBe(1);
+    expect(run(['decode', '--framing', 'x25', '-'], pushes).code).toBe(2);
+    // M-Bus from the middle of the first frame: the orphaned second segment is said, the next push decodes
+    const mbus = run(['decode', '--key', noe.key!, '-'], hexOf(wire(noe).subarray(100)) + next);
+    expect(mbus.out.map((l) => JSON.parse(l).frameCounter)).toEqual([0x24]);
+    expect(mbus.err).toEqual([expect.stringMatching(/^error: segment-order at byte 162: segment 1 arrived without the segments before it/)]);
   });
 
   it('bare APDUs one per line, offsets counted over the whole input', () => {

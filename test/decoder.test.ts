@@ -7,7 +7,7 @@ import { softwareCrypto } from '../firmware/crypto/gcm.js';
 import type { DecodeError } from '../firmware/errors.js';
 import type { Reading } from '../firmware/reading.js';
 import { crc16x25 } from '../firmware/link/hdlc.js';
-import { concat, hex, rng, vector, vectors, wire, type Vector } from './helpers.js';
+import { concat, hex, reencrypt, rng, vector, vectors, wire, type Vector } from './helpers.js';
 
 const keysOf = (v: Vector): DecoderKeys => ({
   encryption: v.key ? encryptionKey(v.key) : null,
@@ -108,6 +108,41 @@ describe('errors name the byte to look at', () => {
     const bytes = wire(v);
     const { errors } = decode(bytes.subarray(0, 0xfa + 6), keysOf(v), softwareCrypto);
     expect(errors.map((e) => e.kind)).toEqual(['truncated']);
+  });
+});
+
+describe('captures as people make them: the errors do not depend on the chunking', () => {
+  function events(v: Vector, chunks: Uint8Array[]): string {
+    const { decoder, readings, errors } = collect(keysOf(v));
+    for (const c of chunks) decoder.push(c);
+    decoder.finish();
+    return JSON.stringify({ readings, errors, framing: decoder.stats.framing });
+  }
+
+  it.each([
+    ['at-wels-siemens-im350-shrdzm-2', 49253],
+    ['at-netznoe-kaifa-official', 0x23],
+  ] as const)('%s: mid-stream start, noise, a damaged frame and good pushes, split anywhere', (id, counter) => {
+    const v = vector(id);
+    const push = (k: number) => reencrypt(v, { counter: counter + k }).wire;
+    const damaged = push(2).slice();
+    damaged[20] ^= 0x40;
+    const input = concat(wire(v).subarray(50), hex('7E A7 FF 68 FF FF 68 00 13'), push(1), damaged, push(3), hex('00 7E'), push(4));
+    const whole = events(v, [input]);
+    const parsed = JSON.parse(whole);
+    expect(parsed.readings.map((r: Reading) => r.frameCounter)).toEqual([counter + 1, counter + 3, counter + 4]);
+    const noiseAt = wire(v).length - 50;
+    if (id.startsWith('at-wels')) {
+      // the noise header (dst 68 FF, src FF, control 68) fails its HCS at once though it announced
+      // 2047 bytes; the damaged push fails its FCS
+      const damagedAt = noiseAt + 9 + push(1).length;
+      expect(parsed.errors.map((e: DecodeError) => `${e.kind}@${e.offset}`)).toEqual([`checksum@${noiseAt + 7}`, `checksum@${damagedAt + damaged.length - 3}`]);
+    } else expect(parsed.errors.map((e: DecodeError) => e.kind)).toContain('checksum');
+    for (let k = 1; k < input.length; k++) {
+      const split = events(v, [input.subarray(0, k), input.subarray(k)]);
+      if (split !== whole) expect(JSON.parse(split), `split at ${k}`).toEqual(parsed);
+    }
+    expect(events(v, Array.from(input, (_, i) => input.subarray(i, i + 1)))).toBe(whole);
   });
 });
 

@@ -9,7 +9,7 @@ import { startGateway, type RunningGateway } from '../hal/node/run.js';
 import { validateConfig } from '../firmware/config/validate.js';
 import type { Config } from '../firmware/config/types.js';
 import { startBroker, subscribe, sleep, type Broker } from './support/mosquitto.js';
-import { concat, reencrypt, valueAt, vector, wire } from './helpers.js';
+import { reencrypt, valueAt, vector, wire } from './helpers.js';
 import { DerivedTracker } from '../firmware/template/derived.js';
 import { decode } from '../firmware/decoder.js';
 import { encryptionKey } from '../firmware/keys.js';

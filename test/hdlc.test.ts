@@ -573,3 +573,30 @@ describe('bounded memory: 1 MB of random bytes mixed with real pushes', () => {
     expect(JSON.stringify(whole.events) === JSON.stringify(r.events)).toBe(true);
   }, 60_000);
 });
+
+describe('noise never holds back a good frame: the HCS is checked as soon as the header is complete', () => {
+  it('7E A7 FF (2047 bytes announced) before real frames: each frame is delivered the moment its last byte arrives', () => {
+    const f = wire(vector(WIEN));
+    const noise = hex('7E A7 FF');
+    const r = new Recorder();
+    const link = hdlc(r);
+    link.push(noise);
+    // a real frame right after: its flag is found at once, without waiting for 2047 bytes
+    link.push(f);
+    expect(r.apdus).toHaveLength(1);
+    link.push(f);
+    expect(r.apdus).toHaveLength(2);
+    expect(r.trace.filter((t) => t !== 'apdu')).toEqual([`checksum@${3 + 5}`, 'frame@3', `frame@${3 + f.length}`]);
+  });
+
+  it('a header with a bad HCS resynchronises at once on the next flag, whatever the chunking', () => {
+    const f = wire(vector(WIEN));
+    const bad = f.slice();
+    bad[HCS_AT[WIEN]] ^= 0x01;
+    const input = concat(bad.subarray(0, 40), f, f);
+    const whole = run(hdlc, [input]);
+    expect(whole.errorList).toEqual([['checksum', HCS_AT[WIEN]]]);
+    expect(whole.apdus).toHaveLength(2);
+    expectSameAtEveryChunking(hdlc, input);
+  });
+});

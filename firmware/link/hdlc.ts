@@ -60,6 +60,37 @@ export class HdlcLink extends FrameScanner {
     }
     const total = length + 2;
     const consumed = length + 1; // the closing flag may open the next frame: leave it
+    // addresses: bytes until one with bit 0 set; checked as soon as they are here
+    let i = 3;
+    for (let side = 0; side < 2; side++) {
+      const first = i;
+      while (i < this.len && i < length - 1 && (b[i] & 1) === 0 && i - first < MAX_ADDRESS) i++;
+      if (i >= this.len) return NEED_MORE;
+      i++;
+      if (i - first > MAX_ADDRESS || i >= length - 1) {
+        this.report('length', this.base + first, `HDLC ${side === 0 ? 'destination' : 'source'} address is longer than 4 bytes or runs into the FCS`);
+        this.quiet(this.base + consumed);
+        return SKIP;
+      }
+    }
+    i++; // control
+    // A frame with an information field has a header checksum (HCS) over format..control: check it
+    // as soon as the header is complete, not after the length it announces, so noise such as
+    // 7E A7 FF (2047 bytes announced) never holds back the frames that follow it.
+    const hasInfo = i < length - 1;
+    if (hasInfo) {
+      if (this.len < i + 2) return NEED_MORE;
+      const hcs = b[i] | (b[i + 1] << 8);
+      const hcrc = crc16x25(b, 1, i);
+      if (i + 2 > length - 1 || hcs !== hcrc) {
+        this.report('checksum', this.base + i, `HDLC HCS is 0x${hcs.toString(16).toUpperCase()}, the header gives 0x${hcrc.toString(16).toUpperCase()}`);
+        // what the header announced is not reported again as garbage, but a flag inside it may
+        // open the next good frame at once
+        this.quiet(this.base + total);
+        this.dropPartial();
+        return SKIP;
+      }
+    }
     if (this.len < total) return NEED_MORE;
     if (b[total - 1] !== HDLC_FLAG) {
       this.report('stop-byte', this.base + total - 1, `HDLC frame of length ${length} should end in 0x7E but ends in 0x${hex2(b[total - 1])}`);
@@ -75,32 +106,10 @@ export class HdlcLink extends FrameScanner {
       this.dropPartial();
       return SKIP;
     }
-    // addresses: bytes until one with bit 0 set
-    let i = 3;
-    for (let side = 0; side < 2; side++) {
-      const first = i;
-      while (i < length - 1 && (b[i] & 1) === 0) i++;
-      i++;
-      if (i - first > MAX_ADDRESS || i >= length - 1) {
-        this.report('length', this.base + first, `HDLC ${side === 0 ? 'destination' : 'source'} address is longer than 4 bytes or runs into the FCS`);
-        this.quiet(this.base + consumed);
-        return SKIP;
-      }
-    }
-    i++; // control
     // the kept closing flag belongs to this frame: it is not garbage if garbage follows
-    if (i >= length - 1) {
+    if (!hasInfo) {
       this.goodFrame(total); // no information field (e.g. an RR or UI without data)
       this.quiet(this.base + total);
-      return consumed;
-    }
-    // HCS covers format..control
-    const hcs = b[i] | (b[i + 1] << 8);
-    const hcrc = crc16x25(b, 1, i);
-    if (i + 2 > length - 1 || hcs !== hcrc) {
-      this.report('checksum', this.base + i, `HDLC HCS is 0x${hcs.toString(16).toUpperCase()}, the header gives 0x${hcrc.toString(16).toUpperCase()}`);
-      this.quiet(this.base + total);
-      this.dropPartial();
       return consumed;
     }
     this.goodFrame(total);

@@ -6,7 +6,7 @@
  * errors all read that table, so a new flag is one line there (and its use in the command).
  */
 import { readFileSync } from 'node:fs';
-import { decode, formatError, isHexParseError, parseHex, authenticationKey, encryptionKey, type DecodeError, type Reading, type DecoderKeys } from '../../firmware/index.js';
+import { decode, formatError, framingOf, isHexParseError, parseHex, authenticationKey, encryptionKey, PlausibilityGuard, type DecodeError, type Reading, type DecoderKeys, type Framing } from '../../firmware/index.js';
 import { VERSION } from '../../firmware/version.js';
 import { DEMO_KEY } from '../../firmware/config/defaults.js';
 import { nodeCrypto } from './crypto.js';
@@ -50,8 +50,15 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { name: '--key', value: 'HEX', help: 'the encryption key from the grid operator (32 hex digits; spaces, 0x and lower case are fine)' },
       { name: '--auth-key', value: 'HEX', help: 'the authentication key, to verify the GCM tag of security 0x30/0x31 pushes' },
       { name: '--binary', help: 'the input is raw bytes, not hex' },
+      { name: '--framing', value: 'auto|mbus|hdlc|apdu', help: 'force the link layer; by default it follows the first byte, and a capture that starts inside a frame (as a serial port gives it) is scanned for frames' },
+      { name: '--max-power', value: 'KW', help: 'the plausibility guard: the most the meter can measure per direction (default 100)' },
+      { name: '--no-guard', help: 'turn the plausibility guard off' },
     ],
-    more: 'Errors go to stderr as "error: <kind> at byte <offset>: <detail>"; exit code 1 when anything was wrong, 2 for a usage error.',
+    more:
+      'The plausibility guard judges the pushes of the input against each other: the frame counter only grows, the clock does not go back, ' +
+      'energy never decreases nor rises faster than --max-power allows, values stay in physical ranges. A push that breaks a rule is an ' +
+      '"implausible" error, not a Reading.\n' +
+      'Errors go to stderr as "error: <kind> at byte <offset>: <detail>"; exit code 1 when anything was wrong, 2 for a usage error.',
     run: decodeCommand,
   },
   run: {
@@ -177,12 +184,27 @@ function keysFrom(flags: Parsed['flags']): DecoderKeys | string {
 }
 
 /** Runs `decode`; returns the exit code. */
+const FRAMINGS: readonly Framing[] = ['auto', 'mbus', 'hdlc', 'apdu'];
+
 export function decodeCommand(parsed: Parsed, io: CliIo): number {
   const keys = keysFrom(parsed.flags);
   if (typeof keys === 'string') {
     io.stderr(`error: usage: ${keys}`);
     return 2;
   }
+  const framingFlag = parsed.flags.get('--framing');
+  if (framingFlag !== undefined && !FRAMINGS.includes(framingFlag as Framing)) {
+    io.stderr(`error: usage: --framing must be one of ${FRAMINGS.join(', ')}`);
+    return 2;
+  }
+  const maxPower = parsed.flags.get('--max-power');
+  const kw = typeof maxPower === 'string' ? Number(maxPower) : 100;
+  if (!(kw > 0 && kw <= 100_000)) {
+    io.stderr('error: usage: --max-power must be a number of kW from 0 to 100000 (the most the meter can measure per direction)');
+    return 2;
+  }
+  // one guard across every push of the input
+  const guard = parsed.flags.has('--no-guard') ? null : new PlausibilityGuard({ maxPowerW: kw * 1000 });
   const file = parsed.positional[0] ?? '-';
   let input: Uint8Array;
   try {
@@ -193,6 +215,7 @@ export function decodeCommand(parsed: Parsed, io: CliIo): number {
   }
   // one byte stream, or one bare APDU per line
   const chunks: { bytes: Uint8Array; offset: number }[] = [];
+  let framing = framingFlag as Framing | undefined;
   if (parsed.flags.has('--binary')) chunks.push({ bytes: input, offset: 0 });
   else {
     const text = new TextDecoder().decode(input);
@@ -205,7 +228,8 @@ export function decodeCommand(parsed: Parsed, io: CliIo): number {
       io.stderr('error: usage: no input bytes (give a file of hex, or - for standard input; meterbridge decode --help)');
       return 2;
     }
-    if (all[0] !== 0x68 && all[0] !== 0x7e) {
+    framing ??= framingOf(all);
+    if (framing === 'apdu') {
       let offset = 0;
       for (const line of text.split('\n')) {
         const bytes = parseHex(line);
@@ -221,13 +245,15 @@ export function decodeCommand(parsed: Parsed, io: CliIo): number {
   }
   const readings: Reading[] = [];
   const errors: DecodeError[] = [];
+  const notices: string[] = [];
   for (const c of chunks) {
-    const r = decode(c.bytes, keys, nodeCrypto);
+    const r = decode(c.bytes, keys, nodeCrypto, { framing, guard, onNotice: (m) => notices.push(m) });
     readings.push(...r.readings);
     for (const e of r.errors) errors.push({ ...e, offset: e.offset + c.offset });
   }
   for (const r of readings) io.stdout(JSON.stringify(r));
   for (const e of errors) io.stderr(formatError(e));
+  for (const m of notices) io.stderr(`note: ${m}`);
   if (errors.length === 0 && readings.length === 0) {
     io.stderr('error: layout at byte 0: no push found in the input');
     return 1;
