@@ -12,6 +12,9 @@
  *   energy-rate      ... and never rise faster than the maximum power allows over the time since
  *                    the last accepted push (meter clock, else the time the pushes arrived)
  *   range            voltage 0-500 V, current and power within the maximum power
+ *   meter            the meter number and the logical device name do not change
+ *   keys             a push with as many values as the last accepted one (or the one before,
+ *                    for meters that alternate two lists) names them with the same OBIS codes
  *
  * A rejected push never changes what the next push is judged against, so a corrupted copy of a
  * push cannot cost the real one that follows. A meter restart, a counter reset or a clock that
@@ -26,7 +29,7 @@ export interface GuardOptions {
   maxPowerW?: number;
 }
 
-export type GuardRule = 'frame-counter' | 'clock' | 'energy-decrease' | 'energy-rate' | 'range';
+export type GuardRule = 'frame-counter' | 'clock' | 'energy-decrease' | 'energy-rate' | 'range' | 'meter' | 'keys';
 
 export const DEFAULT_MAX_POWER_W = 100_000;
 /** pushes in a row that break a rule but agree with each other before the guard starts from them */
@@ -35,8 +38,10 @@ const MAX_METERS = 4;
 const MAX_VOLTAGE = 500;
 /** a local clock (no offset) goes back by an hour at the end of summer time */
 const LOCAL_CLOCK_BACK_MS = 3_660_000;
-/** the meter clock may run ahead of the arrival times by this much (a clock set by the operator) */
-const CLOCK_AHEAD_MS = 2 * 3_600_000;
+/** the meter clock may run ahead of the arrival times by this much (a clock set by the operator;
+ *  a local clock also jumps an hour at the start of summer time) */
+const CLOCK_AHEAD_MS = 5 * 60_000;
+const LOCAL_CLOCK_AHEAD_MS = 65 * 60_000;
 
 export const GUARD_ACCEPT = 0;
 export const GUARD_REJECT = 1;
@@ -50,10 +55,18 @@ class Baseline {
   clockMs = NaN;
   clockZoned = false;
   receivedMs = NaN;
+  number: string | null = null;
+  name: string | null = null;
+  keyCount = 0;
+  keyHash = 0;
   readonly energy = new Map<string, number>();
 
-  assign(r: Reading, clockMs: number, zoned: boolean, receivedMs: number): void {
+  assign(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keyCount: number, keyHash: number): void {
     this.set = true;
+    this.number = r.meter.number;
+    this.name = r.meter.logicalDeviceName;
+    this.keyCount = keyCount;
+    this.keyHash = keyHash;
     this.counter = r.frameCounter ?? -1;
     this.clockMs = clockMs;
     this.clockZoned = zoned;
@@ -71,16 +84,54 @@ class Baseline {
     this.clockMs = o.clockMs;
     this.clockZoned = o.clockZoned;
     this.receivedMs = o.receivedMs;
+    this.number = o.number;
+    this.name = o.name;
+    this.keyCount = o.keyCount;
+    this.keyHash = o.keyHash;
     this.energy.clear();
     o.energy.forEach((v, k) => this.energy.set(k, v));
   }
 }
 
 class MeterState {
-  readonly accepted = new Baseline();
+  accepted = new Baseline();
+  /** the accepted push before it, and the last accepted Reading itself */
+  before = new Baseline();
+  last: Reading | null = null;
   /** the last rejected push and how many rejected pushes in a row agree with it */
   readonly candidate = new Baseline();
   streak = 0;
+
+  accept(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keyCount: number, keyHash: number): void {
+    // swapped, not copied: registers missing from this push keep an older value, which still
+    // bounds them from below
+    const t = this.before;
+    this.before = this.accepted;
+    this.accepted = t;
+    t.assign(r, clockMs, zoned, receivedMs, keyCount, keyHash);
+    this.last = r;
+    this.streak = 0;
+  }
+}
+
+/** r carries every energy register of base (a chain that starts again may not skip one). */
+function hasRegisters(r: Reading, base: Baseline): boolean {
+  let n = 0;
+  const values = r.values;
+  for (const key in values) if (isEnergy(values[key].unit) && base.energy.has(key)) n++;
+  return n === base.energy.size;
+}
+
+/** The same push again (a repeated frame): same counter, clock and values. */
+function samePush(a: Reading, b: Reading): boolean {
+  if (a.frameCounter !== b.frameCounter || a.timestamp !== b.timestamp) return false;
+  const av = a.values;
+  const bv = b.values;
+  for (const k in av) {
+    const x = bv[k];
+    if (x === undefined || x.value !== av[k].value) return false;
+  }
+  return true;
 }
 
 function isEnergy(unit: string | undefined): boolean {
@@ -118,6 +169,9 @@ export class PlausibilityGuard {
   /** the clock of the Reading being judged (parsed once per push) */
   private clockMs = NaN;
   private clockZoned = false;
+  /** how many values the Reading being judged has, and a hash of their OBIS codes in order */
+  private keyCount = 0;
+  private keyHash = 0;
 
   constructor(options: GuardOptions = {}) {
     this.maxPowerW = options.maxPowerW ?? DEFAULT_MAX_POWER_W;
@@ -133,7 +187,8 @@ export class PlausibilityGuard {
    * GUARD_ACCEPT / GUARD_RESYNC: publish it; GUARD_REJECT: `rule`, `detail` and the values say why.
    */
   check(r: Reading, receivedMs: number): number {
-    const id = r.meter.systemTitle ?? r.meter.number ?? '';
+    // by system title: a meter number (text inside the push) could itself be the corrupted value
+    const id = r.meter.systemTitle ?? '';
     let m = this.meters.get(id);
     if (m === undefined) {
       if (this.meters.size >= MAX_METERS) this.meters.delete(this.meters.keys().next().value as string);
@@ -141,19 +196,35 @@ export class PlausibilityGuard {
       this.meters.set(id, m);
     }
     this.parseClock(r.timestamp);
+    this.hashKeys(r);
     if (!this.inRange(r)) return GUARD_REJECT; // never plausible, whatever came before
-    if (this.fits(m.accepted, r, receivedMs)) {
-      m.accepted.assign(r, this.clockMs, this.clockZoned, receivedMs);
-      m.streak = 0;
+    if (this.fits(m.accepted, r, receivedMs) && this.sameKeys(m, r)) {
+      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keyCount, this.keyHash);
       return GUARD_ACCEPT;
     }
     // keep the violation against the accepted push: that is what gets reported
     const rule = this.rule, obis = this.obis, value = this.value, previous = this.previous, detail = this.detail;
-    if (m.streak > 0 && this.fits(m.candidate, r, receivedMs)) m.streak++;
-    else m.streak = 1;
-    m.candidate.assign(r, this.clockMs, this.clockZoned, receivedMs);
+    // A push that follows from the one accepted before the last, but not from the last: the last
+    // was corrupted in a way no rule could see (a clock a minute ahead); going on from it would
+    // cost this real push and the ones after it.
+    if (m.before.set && m.last !== null && !samePush(r, m.last) && this.fits(m.before, r, receivedMs)) {
+      const t = m.accepted;
+      m.accepted = m.before;
+      m.before = t;
+      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keyCount, this.keyHash);
+      return GUARD_ACCEPT;
+    }
+    // a chain of pushes that agree with each other, each carrying every register the chain has
+    if (m.streak > 0 && hasRegisters(r, m.candidate) && this.fits(m.candidate, r, receivedMs)) m.streak++;
+    else {
+      m.streak = 1;
+      m.candidate.energy.clear();
+    }
+    m.candidate.assign(r, this.clockMs, this.clockZoned, receivedMs, this.keyCount, this.keyHash);
     if (m.streak >= RESYNC_PUSHES) {
       m.accepted.copyFrom(m.candidate);
+      m.before.set = false;
+      m.last = r;
       m.streak = 0;
       this.detail = `${RESYNC_PUSHES} pushes in a row from ${describe(r)} agree with each other but not with the last accepted one (${detail}): a meter restart, a counter reset or a clock that was set; judging from them on`;
       return GUARD_RESYNC;
@@ -164,6 +235,27 @@ export class PlausibilityGuard {
     this.previous = previous;
     this.detail = detail;
     return GUARD_REJECT;
+  }
+
+  private hashKeys(r: Reading): void {
+    let n = 0;
+    let h = 0x811c9dc5;
+    for (const key in r.values) {
+      n++;
+      for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+      h = Math.imul(h ^ 0x2c, 0x01000193);
+    }
+    this.keyCount = n;
+    this.keyHash = h;
+  }
+
+  /** A changed OBIS code: as many values as an accepted list, named differently. */
+  private sameKeys(m: MeterState, r: Reading): boolean {
+    const a = m.accepted;
+    if (!a.set || this.keyCount !== a.keyCount || this.keyHash === a.keyHash) return true;
+    const b = m.before;
+    if (b.set && this.keyCount === b.keyCount && this.keyHash === b.keyHash) return true;
+    return this.fail('keys', r, '', this.keyCount, a.keyCount, `the push has ${this.keyCount} values like the last accepted one, but not under the same OBIS codes`);
   }
 
   private parseClock(ts: string | null): void {
@@ -213,6 +305,10 @@ export class PlausibilityGuard {
   /** Does r follow from base? Sets the violation when not. */
   private fits(base: Baseline, r: Reading, receivedMs: number): boolean {
     if (!base.set) return true;
+    const number = r.meter.number;
+    if (number !== null && base.number !== null && number !== base.number) return this.fail('meter', r, '0-0:96.1.0', number, base.number, `the meter number changed from ${base.number} to ${number}`);
+    const name = r.meter.logicalDeviceName;
+    if (name !== null && base.name !== null && name !== base.name) return this.fail('meter', r, '0-0:42.0.0', name, base.name, `the logical device name changed from ${base.name} to ${name}`);
     const fc = r.frameCounter;
     if (fc !== null && base.counter >= 0 && fc <= base.counter) {
       return this.fail('frame-counter', r, '', fc, base.counter, `frame counter ${fc} does not follow ${base.counter}`);
@@ -225,7 +321,7 @@ export class PlausibilityGuard {
       if (dtMs < 0) {
         if (this.clockZoned || dtMs < -LOCAL_CLOCK_BACK_MS) return this.fail('clock', r, '0-0:1.0.0', r.timestamp, null, `the meter clock went back by ${Math.round(-dtMs / 1000)} s to ${r.timestamp}`);
         dtMs = NaN; // the end of summer time on a local clock: judge by arrival time
-      } else if (receivedMs === receivedMs && base.receivedMs === base.receivedMs && dtMs > receivedMs - base.receivedMs + CLOCK_AHEAD_MS) {
+      } else if (receivedMs === receivedMs && base.receivedMs === base.receivedMs && dtMs > receivedMs - base.receivedMs + (this.clockZoned ? CLOCK_AHEAD_MS : LOCAL_CLOCK_AHEAD_MS)) {
         return this.fail('clock', r, '0-0:1.0.0', r.timestamp, null, `the meter clock jumped ${Math.round(dtMs / 1000)} s ahead to ${r.timestamp} while ${Math.round((receivedMs - base.receivedMs) / 1000)} s passed`);
       }
     }

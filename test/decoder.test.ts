@@ -2,6 +2,7 @@
 // throws, memory stays bounded, and the next good push decodes.
 import { describe, expect, it } from 'vitest';
 import { MeterDecoder, decode, type DecoderKeys } from '../firmware/decoder.js';
+import { PlausibilityGuard } from '../firmware/guard.js';
 import { authenticationKey, encryptionKey } from '../firmware/keys.js';
 import { softwareCrypto } from '../firmware/crypto/gcm.js';
 import type { DecodeError } from '../firmware/errors.js';
@@ -147,30 +148,68 @@ describe('captures as people make them: the errors do not depend on the chunking
 });
 
 describe('fuzz: 100 000 random and mutated pushes', () => {
-  it('never throws, keeps its buffers, and decodes the next good push', () => {
+  /**
+   * One decoder per real push, fed continuously like a serial port: mutated copies (bit flips,
+   * truncations, insertions, deletions, replaced bytes) of the push that comes next, and every
+   * 50th time the push itself. Ciphered pushes are re-encrypted with a growing frame counter, as
+   * the meter sends them. Counts the published Readings whose values differ from the original.
+   */
+  function fuzz(guarded: boolean) {
     const random = rng(0x5eed);
     const sources = vectors.filter((v) => v.key !== null || v.security.startsWith('none'));
     let mutated = 0;
     let goodChecks = 0;
-    // one decoder per source, fed continuously like a serial port
+    let published = 0;
+    let lost = 0;
+    let time = 0;
+    const wrong: Record<string, number> = {};
     const streams = sources.map((v) => {
       const framing = v.frames_hex[0].startsWith('68') || v.frames_hex[0].startsWith('7E') ? 'auto' : 'apdu';
-      return { v, good: wire(v), framing, ...collect(keysOf(v), framing) };
+      const first = v.key ? reencrypt(v) : null;
+      const base = first ? first.counter : 0;
+      const push = (k: number) => (first ? reencrypt(v, { counter: first.counter + k }).wire : wire(v));
+      const original = JSON.stringify(decode(wire(v), keysOf(v), softwareCrypto).readings[0].values);
+      const readings: Reading[] = [];
+      const errors: DecodeError[] = [];
+      const s = { v, framing, push, base, k: 1, next: push(1), original, readings, errors, decoder: null as unknown as MeterDecoder };
+      s.decoder = new MeterDecoder({
+        crypto: softwareCrypto,
+        keys: keysOf(v),
+        framing,
+        guard: guarded ? new PlausibilityGuard() : null,
+        now: () => time, // as the gateway gives it: when the bytes arrived
+        onReading: (r) => {
+          published++;
+          if (JSON.stringify(r.values) !== original) wrong[v.id] = (wrong[v.id] ?? 0) + 1;
+          readings.push(r);
+        },
+        onError: (e) => errors.push(e),
+      });
+      return s;
     });
     const before = streams.map((s) => bufferSizes(s.decoder));
     for (let n = 0; n < 100_000; n++) {
       const s = streams[n % streams.length];
-      const input = mutate(s.good, random);
+      time += 100; // 50 noisy copies in the 5 s between two pushes
+      s.decoder.push(mutate(s.next, random));
       mutated++;
-      s.decoder.push(input);
       if (s.framing === 'apdu') s.decoder.finish(); // a bare APDU ends with its input
       if (n % 50 === 49) {
-        // a good push after garbage must decode (raw APDU streams decode at finish)
+        // the real push after the noise decodes (raw APDU streams decode at finish), or an
+        // undamaged copy of it already came through; without the guard always
         const count = s.readings.length;
-        s.decoder.push(s.good);
+        time += 100;
+        s.decoder.push(s.next);
         s.decoder.finish();
-        expect(s.readings.length, `${s.v.id} after mutation ${n}`).toBeGreaterThan(count);
+        const last = s.readings[s.readings.length - 1];
+        const copyCameThrough = last !== undefined && JSON.stringify(last.values) === s.original && last.frameCounter === (s.v.key ? s.k + s.base : null);
+        if (s.readings.length === count && !copyCameThrough) {
+          expect(guarded, `${s.v.id} after mutation ${n}`).toBe(true);
+          lost++; // refused because a corrupted push the guard could not see was accepted before it
+        }
         goodChecks++;
+        s.k++;
+        s.next = s.push(s.k);
       }
       if (s.readings.length > 1000) s.readings.length = 0;
       if (s.errors.length > 1000) s.errors.length = 0;
@@ -190,7 +229,27 @@ describe('fuzz: 100 000 random and mutated pushes', () => {
       for (const [name, size] of Object.entries(now)) expect(size, `${s.v.id} ${name}`).toBe(before[i][name]);
       expect(Object.keys(now).length).toBeGreaterThanOrEqual(2);
     });
-  }, 120_000);
+    const total = Object.values(wrong).reduce((a, b) => a + b, 0);
+    // bare plaintext APDUs carry no checksum at all: every change of a byte reaches the decoder
+    const bare = Object.entries(wrong).filter(([id]) => vector(id).security.startsWith('none') && !vector(id).frames_hex[0].startsWith('7E')).reduce((a, [, n]) => a + n, 0);
+    return { published, wrong, total, bare, checked: total - bare, lost };
+  }
+
+  it('never throws, keeps its buffers, decodes the next good push; the guard stops wrong values', () => {
+    const open = fuzz(false);
+    const guarded = fuzz(true);
+    console.log(
+      `of 100 000 mutated pushes, published Readings whose values differ from the original push: ${open.total} without the guard ${JSON.stringify(open.wrong)}, ` +
+        `${guarded.total} with it ${JSON.stringify(guarded.wrong)} (pushes with a checksum, tag or cipher: ${open.checked} -> ${guarded.checked}; bare plaintext APDUs: ${open.bare} -> ${guarded.bare}); ` +
+        `real pushes refused after an unseen corruption was accepted: ${guarded.lost} of 2000`,
+    );
+    expect(open.total).toBeGreaterThan(0); // the noise the checksums cannot see is real
+    expect(open.lost).toBe(0);
+    // what remains are changes in low digits and in the clock's seconds, which no rule can see
+    expect(guarded.bare).toBeLessThan(open.bare * 0.75);
+    expect(guarded.checked).toBeLessThan(open.checked);
+    expect(guarded.lost).toBeLessThan(20);
+  }, 240_000);
 });
 
 /** Sizes of every buffer the decoder holds, by name; a link that auto framing let go is absent. */

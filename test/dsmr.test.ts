@@ -167,6 +167,12 @@ describe('a hand-made DSMR 5 telegram', () => {
     expect(parse(b, 3).e).toEqual({ kind: 'wrong-key-or-corrupt', offset: 3, detail: 'DSMR telegram contains binary data' });
   });
 
+  it('a "!" made by noise inside the telegram: never read in part', () => {
+    const { r, e } = parse(bytesOf('/ABC5\r\n\r\n1-0:1.8.0(000001*Wh)\r\n1-0:2!8.0(000002*Wh)\r\n!\r\n'));
+    expect(e).toEqual({ kind: 'checksum', offset: 37, detail: 'DSMR telegram does not end in "!", a 4-digit CRC and the line end: cut short or damaged' });
+    expect(r.values).toEqual({});
+  });
+
   it('without a CRC (older DSMR) the telegram is accepted', () => {
     const { r, e } = parse(bytesOf('/ABC5\r\n\r\n1-0:1.8.0(000001.5*kWh)\r\n!\r\n'));
     expect(e).toBeNull();

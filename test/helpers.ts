@@ -72,13 +72,33 @@ export function rng(seed: number): () => number {
 
 /** The APDU of a framed push (M-Bus or HDLC), joined from its frames by the firmware's own links. */
 export function apduOf(v: Vector): Uint8Array {
-  let out: Uint8Array | null = null;
-  const sink = { frame() {}, apdu(a: Assembler) { out = a.buffer.slice(0, a.length); }, error() {} };
   const bytes = wire(v);
+  if (bytes[0] !== 0x68 && bytes[0] !== 0x7e) return bytes; // a bare APDU
+  let out: Uint8Array = new Uint8Array(0);
+  const sink = {
+    frame() {},
+    apdu(a: Assembler) {
+      const piece = a.buffer.slice(0, a.length);
+      if (piece[0] !== 0xe0) {
+        out = piece;
+        return;
+      }
+      // general-block-transfer: E0 | control | block number (2) | acknowledged (2) | length | data
+      let p = 6;
+      let n = piece[p++];
+      if (n === 0x81) n = piece[p++];
+      else if (n === 0x82) {
+        n = (piece[p] << 8) | piece[p + 1];
+        p += 2;
+      }
+      out = concat(out, piece.subarray(p, p + n));
+    },
+    error() {},
+  };
   const link = bytes[0] === 0x68 ? new MbusLink(sink) : new HdlcLink(sink);
   link.push(bytes);
   link.finish();
-  if (!out) throw new Error(`${v.id}: no APDU`);
+  if (!out.length) throw new Error(`${v.id}: no APDU`);
   return out;
 }
 
@@ -124,8 +144,11 @@ export function reencrypt(v: Vector, options: { counter?: number; edit?: (plain:
   const content = 5 + data.length + tagLength;
   const lengthBytes = content < 0x80 ? [content] : content < 0x100 ? [0x81, content] : [0x82, content >> 8, content & 0xff];
   const out = concat(Uint8Array.of(0xdb, 8), title, Uint8Array.from(lengthBytes), Uint8Array.of(sc, counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff), data, tag ?? new Uint8Array(0));
+  const first = wire(v)[0];
+  if (first !== 0x68 && first !== 0x7e) return { wire: out, plaintext: plain, counter }; // bare APDU
+  // (a push spread over General-Block-Transfer blocks comes back as one HDLC frame)
   const buf = new Uint8Array(out.length + 64 + 6 * Math.ceil(out.length / 200));
-  const n = wire(v)[0] === 0x68 ? encodeLongFrames(out, buf) : encodeHdlcFrame(out, buf);
+  const n = first === 0x68 ? encodeLongFrames(out, buf) : encodeHdlcFrame(out, buf);
   return { wire: buf.slice(0, n), plaintext: plain, counter };
 }
 

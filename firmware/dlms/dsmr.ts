@@ -26,6 +26,10 @@ const CRC_ARC = /* @__PURE__ */ (() => {
   return t;
 })();
 
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
 export function crc16arc(b: Uint8Array, start: number, end: number): number {
   let crc = 0;
   for (let i = start; i < end; i++) crc = (crc >>> 8) ^ CRC_ARC[(crc ^ b[i]) & 0xff];
@@ -60,20 +64,33 @@ function hexText(s: string): string | null {
  * Parses the telegram in b[start, end) into r. Error offsets index b.
  */
 export function parseDsmr(b: Uint8Array, start: number, end: number, r: Reading): DecodeError | null {
+  // the first '!' closes the telegram: only its CRC (4 hex digits, DSMR 4 and later) and the line
+  // end may follow, so a telegram cut short or with a '!' made by noise is never read in part
   let bang = -1;
-  for (let i = end - 1; i >= start; i--) {
+  for (let i = start; i < end; i++) {
     if (b[i] === 0x21) {
       bang = i;
       break;
     }
   }
   if (bang < 0) return decodeError('truncated', end, 'DSMR telegram has no closing "!" line');
+
   if (!isPrintable(b, bang + 1, Math.min(end, bang + 5)) && bang + 1 < end && b[bang + 1] !== 0x0d) {
     return decodeError('wrong-key-or-corrupt', start, 'DSMR telegram contains binary data');
   }
   for (let i = start; i < bang; i++) {
     const c = b[i];
     if ((c < 0x20 || c > 0x7e) && c !== 0x0d && c !== 0x0a) return decodeError('wrong-key-or-corrupt', i, `DSMR telegram contains the binary byte 0x${c.toString(16).padStart(2, '0')}`);
+  }
+  let tail = bang + 1;
+  let hexDigits = 0;
+  while (tail < end && hexDigits < 4 && isHexDigit(b[tail])) {
+    tail++;
+    hexDigits++;
+  }
+  while (tail < end && (b[tail] === 0x0d || b[tail] === 0x0a)) tail++;
+  if ((hexDigits !== 0 && hexDigits !== 4) || tail !== end) {
+    return decodeError('checksum', bang + 1, 'DSMR telegram does not end in "!", a 4-digit CRC and the line end: cut short or damaged');
   }
   const crcText = asciiString(b, bang + 1, Math.min(end, bang + 5));
   if (/^[0-9A-Fa-f]{4}$/.test(crcText)) {
