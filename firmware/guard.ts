@@ -187,8 +187,9 @@ export class PlausibilityGuard {
    * GUARD_ACCEPT / GUARD_RESYNC: publish it; GUARD_REJECT: `rule`, `detail` and the values say why.
    */
   check(r: Reading, receivedMs: number): number {
-    // by system title: a meter number (text inside the push) could itself be the corrupted value
-    const id = r.meter.systemTitle ?? '';
+    // by system title; unencrypted pushes have none, so by meter number (a corrupted number then
+    // looks like another meter: its push is judged by the ranges alone)
+    const id = r.meter.systemTitle ?? r.meter.number ?? '';
     let m = this.meters.get(id);
     if (m === undefined) {
       if (this.meters.size >= MAX_METERS) this.meters.delete(this.meters.keys().next().value as string);

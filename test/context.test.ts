@@ -82,9 +82,9 @@ describe('aliases from real Readings', () => {
     expect(ctx.energy_import_wh).toBe(r.values['1-1:1.8.0'].value);
     expect(ctx.power_import_w).toBe(r.values['1-1:1.7.0'].value);
     expect(ctx.voltage_l3_v).toBe(r.values['1-1:72.7.0'].value);
-    // no 0-0:96.1.0: the system title names the meter
-    expect(ctx.meter_number).toBe(undefined);
-    expect(ctx.meter_id).toBe('4B414D4501349083');
+    // no 0-0:96.1.0: the meter id 1-1:0.0.1 of the Danish lists is the meter number
+    expect(ctx.meter_number).toBe('12343400');
+    expect(ctx.meter_id).toBe('12343400');
     expect(ctx.frame_counter).toBe(r.frameCounter);
   });
 

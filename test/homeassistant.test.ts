@@ -76,7 +76,7 @@ describe('Home Assistant discovery', () => {
     expect(haState(k).voltage_l2_v).toBe(221);
     const msgs = discoveryMessages(delivery(k), 'ha', 's', 'a', 'x');
     expect(JSON.parse(msgs[0].payload).device.manufacturer).toBe('Kamstrup');
-    expect(msgs[0].topic).toBe('ha/sensor/meterbridge_4B414D4501349083/energy_import_wh/config'); // no meter number: the system title
+    expect(msgs[0].topic).toBe('ha/sensor/meterbridge_12343400/energy_import_wh/config'); // the meter id of the Danish lists, 1-1:0.0.1
   });
 
   it('announces nothing before the meter has a name', () => {
