@@ -71,7 +71,7 @@ describe('Home Assistant discovery', () => {
     expect([expireAfter(null), expireAfter(1000), expireAfter(10_000), expireAfter(21_000), expireAfter(60_000)]).toEqual([undefined, 60, 60, 120, 180]);
   });
 
-  it('reads Kamstrup lists (B = 1) and names other makers by their system title', () => {
+  it('reads Kamstrup lists (B = 1) and names the meter by the id of the Danish lists', () => {
     const k = reading('dk-kamstrup-omnipower-authenc');
     expect(haState(k).voltage_l2_v).toBe(221);
     const msgs = discoveryMessages(delivery(k), 'ha', 's', 'a', 'x');
