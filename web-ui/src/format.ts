@@ -37,7 +37,7 @@ const KINDS: Record<string, string> = {
   security: 'Unsupported encryption setting',
   axdr: 'Malformed content',
   layout: 'No known values in the message',
-  implausible: 'Refused as implausible (not published)',
+  implausible: 'Implausible, not published',
   garbage: 'Stray bytes between frames',
 };
 

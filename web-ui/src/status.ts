@@ -96,7 +96,7 @@ function errorItem(r: Status['lastErrors'][0], id: string): HTMLElement {
       { class: 'facts' },
       h('dt', { text: 'Kind' }),
       h('dd', {}, h('code', { text: r.kind })),
-      ...(r.rule ? [h('dt', { text: 'Rule' }), h('dd', { 'data-testid': 'error-rule' }, h('code', { text: r.rule })), h('dt', { text: 'Value' }), h('dd', { 'data-testid': 'error-value', text: `${r.obis ? r.obis + ': ' : ''}${r.value} (accepted before: ${r.previous ?? '–'})` })] : []),
+      ...(r.rule ? [h('dt', { text: 'Rule' }), h('dd', { text: `${r.rule} ${r.obis ?? ''} ${r.value} (was ${r.previous ?? '–'})` })] : []),
       h('dt', { text: 'At byte' }),
       h('dd', { text: r.offset }),
       h('dt', { text: 'Bytes around it' }),
@@ -130,7 +130,7 @@ function pipeline(s: Status): void {
     ['apdus', 'Complete messages', p.apdus, t.apdu, 'Frames put together into one message from the meter.'],
     ['security', 'Security byte', sec ? `${sec} (${security(sec)})` : 'none seen', t.apdu, 'How the meter protects its data.'],
     ['decrypted', 'Decrypted', p.decrypted, t.decrypted, 'Messages the key opened: if this stays 0 while messages arrive, check the key.'],
-    ['implausible', 'Refused as implausible', p.implausible, s.lastErrors.filter((e) => e.kind === 'implausible').pop()?.at ?? null, 'Messages that decode but no real meter can send (a value jumped, a counter went back): never published. A few are line noise.'],
+    ['implausible', 'Implausible', p.implausible, null, 'Decoded, but no meter sends that (a value jumped): not published.'],
     ['readings', 'Readings', p.readings, t.reading, 'Decoded sets of values.'],
     ['values', 'Values in the last reading', p.values, t.reading, 'Energy, power, voltages and currents the meter sends.'],
   ];
