@@ -311,3 +311,45 @@ describe('derived values across a restart', () => {
     expect(after.update(noon).energy_today_import_wh).toBe(108);
   });
 });
+
+describe('saving settings with a real broker', () => {
+  it('readings queued for a wrong port go to the corrected one, in order, none lost; an unrelated save sends no offline/online', async () => {
+    const broker = await startBroker();
+    try {
+      const sub = await subscribe(broker.port, 'fix/#');
+      // a port nobody listens on: the readings wait
+      const g = await gateway(
+        config({
+          source: { type: 'simulator', simulator: { intervalMs: 100 } },
+          mqtt: { enabled: true, host: '127.0.0.1', port: 9, baseTopic: 'fix', qos: 1, homeAssistant: { enabled: false } },
+        }),
+      );
+      await until(() => g.gateway.status().publishers[0].queued >= 7 && g.gateway.status().publishers[0].failures >= 1, 10000);
+      expect(g.gateway.status().verdict.message).toMatch(/^MQTT: connection refused by 127\.0\.0\.1:9: .* readings? waiting\)$/);
+      const fixed = validateConfig({ mqtt: { port: broker.port } }, g.gateway.currentConfig);
+      if (!fixed.ok) throw new Error('config');
+      await g.gateway.applyConfig(fixed.config);
+      await until(() => sub.messages.filter((m) => m.topic === 'fix/reading').length >= 12, 10000);
+      const counters = sub.messages.filter((m) => m.topic === 'fix/reading').map((m) => JSON.parse(m.payload).frameCounter as number);
+      for (let i = 1; i < counters.length; i++) expect(counters[i], counters.join(',')).toBe(counters[i - 1] + 1);
+      expect(g.gateway.status().publishers[0]).toMatchObject({ dropped: 0, problem: null });
+      // every reading decoded is delivered or still waiting: none was lost to the save
+      const s = g.gateway.status();
+      expect(s.publishers[0].delivered + s.publishers[0].queued).toBe(s.pipeline.readings);
+      expect(counters.length).toBeGreaterThanOrEqual(12);
+      const statuses = () => sub.messages.filter((m) => m.topic === 'fix/status').map((m) => m.payload);
+      expect(statuses()).toEqual(['online']);
+      // a save that does not touch the connection: no offline/online, no reconnect
+      const other = validateConfig({ mqtt: { qos: 0 }, outbox: { capacity: 200 } }, g.gateway.currentConfig);
+      if (!other.ok) throw new Error('config');
+      await g.gateway.applyConfig(other.config);
+      const n = sub.messages.length;
+      await until(() => sub.messages.length >= n + 3, 5000);
+      expect(statuses()).toEqual(['online']);
+      await sub.close();
+    } finally {
+      while (running.length) await running.pop()!.stop();
+      await broker.stop();
+    }
+  }, 30000);
+});
