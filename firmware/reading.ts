@@ -1,4 +1,9 @@
-/** The one data shape every consumer shares (see DESIGN.md, "The Reading"). */
+/**
+ * The one data shape every consumer shares (see DESIGN.md, "The Reading"). A Reading reaches the
+ * publishers only after the plausibility guard (guard.ts) accepted it: frame counter and clock
+ * moving forward, energy never decreasing nor rising faster than the maximum power, values in
+ * physical range. A refused push is an `implausible` error instead, never a Reading.
+ */
 
 export interface Value {
   value: number | string;
@@ -9,12 +14,14 @@ export interface Reading {
   meter: {
     /** from the ciphering header, hex; null for unencrypted pushes */
     systemTitle: string | null;
-    /** 0-0:96.1.0, the grid operator's meter number: never the system title */
+    /** the meter number: 0-0:96.1.0, else 0-0:96.1.1, 1-1:0.0.5, 1-1:0.0.1, an unnamed text, 0-0:42.0.0;
+     *  never the system title */
     number: string | null;
     /** 0-0:42.0.0 */
     logicalDeviceName: string | null;
   };
-  /** meter clock, ISO 8601 local time, with the offset when the meter sends a deviation */
+  /** meter clock, ISO 8601 local time, with the offset when the meter sends a deviation; the
+   *  0-0:1.0.0 value shows the same offset when it shows the same local time */
   timestamp: string | null;
   /** the invocation counter of the ciphering header; null for unencrypted pushes */
   frameCounter: number | null;
