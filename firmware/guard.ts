@@ -57,22 +57,24 @@ class Baseline {
   receivedMs = NaN;
   number: string | null = null;
   name: string | null = null;
-  keyCount = 0;
-  keyHash = 0;
+  /** the OBIS codes of the push, in order (the decoder's cached strings: compared by reference) */
+  readonly keys: string[] = [];
   readonly energy = new Map<string, number>();
 
-  assign(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keyCount: number, keyHash: number): void {
+  assign(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keys: readonly string[], keyCount: number): void {
     this.set = true;
     this.number = r.meter.number;
     this.name = r.meter.logicalDeviceName;
-    this.keyCount = keyCount;
-    this.keyHash = keyHash;
+    const mine = this.keys;
+    mine.length = keyCount;
+    for (let i = 0; i < keyCount; i++) mine[i] = keys[i];
     this.counter = r.frameCounter ?? -1;
     this.clockMs = clockMs;
     this.clockZoned = zoned;
     this.receivedMs = receivedMs;
     const values = r.values;
-    for (const key in values) {
+    for (let i = 0; i < keyCount; i++) {
+      const key = keys[i];
       const v = values[key];
       if (isEnergy(v.unit) && typeof v.value === 'number') this.energy.set(key, v.value);
     }
@@ -86,8 +88,8 @@ class Baseline {
     this.receivedMs = o.receivedMs;
     this.number = o.number;
     this.name = o.name;
-    this.keyCount = o.keyCount;
-    this.keyHash = o.keyHash;
+    this.keys.length = 0;
+    for (let i = 0; i < o.keys.length; i++) this.keys.push(o.keys[i]);
     this.energy.clear();
     o.energy.forEach((v, k) => this.energy.set(k, v));
   }
@@ -102,13 +104,13 @@ class MeterState {
   readonly candidate = new Baseline();
   streak = 0;
 
-  accept(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keyCount: number, keyHash: number): void {
+  accept(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keys: readonly string[], keyCount: number): void {
     // swapped, not copied: registers missing from this push keep an older value, which still
     // bounds them from below
     const t = this.before;
     this.before = this.accepted;
     this.accepted = t;
-    t.assign(r, clockMs, zoned, receivedMs, keyCount, keyHash);
+    t.assign(r, clockMs, zoned, receivedMs, keys, keyCount);
     this.last = r;
     this.streak = 0;
   }
@@ -169,9 +171,9 @@ export class PlausibilityGuard {
   /** the clock of the Reading being judged (parsed once per push) */
   private clockMs = NaN;
   private clockZoned = false;
-  /** how many values the Reading being judged has, and a hash of their OBIS codes in order */
+  /** the OBIS codes of the Reading being judged, in order (a reused array) */
+  private readonly keys: string[] = [];
   private keyCount = 0;
-  private keyHash = 0;
 
   constructor(options: GuardOptions = {}) {
     this.maxPowerW = options.maxPowerW ?? DEFAULT_MAX_POWER_W;
@@ -197,10 +199,10 @@ export class PlausibilityGuard {
       this.meters.set(id, m);
     }
     this.parseClock(r.timestamp);
-    this.hashKeys(r);
+    this.collectKeys(r);
     if (!this.inRange(r)) return GUARD_REJECT; // never plausible, whatever came before
     if (this.fits(m.accepted, r, receivedMs) && this.sameKeys(m, r)) {
-      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keyCount, this.keyHash);
+      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keys, this.keyCount);
       return GUARD_ACCEPT;
     }
     // keep the violation against the accepted push: that is what gets reported
@@ -212,7 +214,7 @@ export class PlausibilityGuard {
       const t = m.accepted;
       m.accepted = m.before;
       m.before = t;
-      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keyCount, this.keyHash);
+      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keys, this.keyCount);
       return GUARD_ACCEPT;
     }
     // a chain of pushes that agree with each other, each carrying every register the chain has
@@ -221,7 +223,7 @@ export class PlausibilityGuard {
       m.streak = 1;
       m.candidate.energy.clear();
     }
-    m.candidate.assign(r, this.clockMs, this.clockZoned, receivedMs, this.keyCount, this.keyHash);
+    m.candidate.assign(r, this.clockMs, this.clockZoned, receivedMs, this.keys, this.keyCount);
     if (m.streak >= RESYNC_PUSHES) {
       m.accepted.copyFrom(m.candidate);
       m.before.set = false;
@@ -238,25 +240,30 @@ export class PlausibilityGuard {
     return GUARD_REJECT;
   }
 
-  private hashKeys(r: Reading): void {
+  private collectKeys(r: Reading): void {
+    const keys = this.keys;
     let n = 0;
-    let h = 0x811c9dc5;
-    for (const key in r.values) {
-      n++;
-      for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-      h = Math.imul(h ^ 0x2c, 0x01000193);
-    }
+    for (const key in r.values) keys[n++] = key;
+    keys.length = n;
     this.keyCount = n;
-    this.keyHash = h;
+  }
+
+  private keysOf(base: Baseline): boolean {
+    const n = this.keyCount;
+    const theirs = base.keys;
+    if (theirs.length !== n) return false;
+    const mine = this.keys;
+    for (let i = 0; i < n; i++) if (mine[i] !== theirs[i]) return false;
+    return true;
   }
 
   /** A changed OBIS code: as many values as an accepted list, named differently. */
   private sameKeys(m: MeterState, r: Reading): boolean {
     const a = m.accepted;
-    if (!a.set || this.keyCount !== a.keyCount || this.keyHash === a.keyHash) return true;
+    if (!a.set || this.keyCount !== a.keys.length || this.keysOf(a)) return true;
     const b = m.before;
-    if (b.set && this.keyCount === b.keyCount && this.keyHash === b.keyHash) return true;
-    return this.fail('keys', r, '', this.keyCount, a.keyCount, `the push has ${this.keyCount} values like the last accepted one, but not under the same OBIS codes`);
+    if (b.set && this.keysOf(b)) return true;
+    return this.fail('keys', r, '', this.keyCount, a.keys.length, `the push has ${this.keyCount} values like the last accepted one, but not under the same OBIS codes`);
   }
 
   private parseClock(ts: string | null): void {
@@ -284,7 +291,9 @@ export class PlausibilityGuard {
   private inRange(r: Reading): boolean {
     const values = r.values;
     const maxW = this.maxPowerW;
-    for (const key in values) {
+    const keys = this.keys;
+    for (let i = 0; i < this.keyCount; i++) {
+      const key = keys[i];
       const v = values[key];
       const x = v.value;
       if (typeof x !== 'number') continue;
@@ -330,7 +339,9 @@ export class PlausibilityGuard {
     const seconds = dtMs === dtMs ? (dtMs < 1000 ? 1 : dtMs / 1000) : NaN;
     const values = r.values;
     const energy = base.energy;
-    for (const key in values) {
+    const keys = this.keys;
+    for (let i = 0; i < this.keyCount; i++) {
+      const key = keys[i];
       const v = values[key];
       const x = v.value;
       if (typeof x !== 'number' || !isEnergy(v.unit)) continue;
