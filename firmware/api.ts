@@ -20,6 +20,7 @@ import { checkTemplates, type Gateway } from './gateway.js';
 import { buildContext, buildFieldContexts, buildValueContext } from './template/context.js';
 import { PRESETS } from './template/presets.js';
 import { compileTemplate } from './template/template.js';
+import { HA_SENSORS } from './publish/homeassistant.js';
 import { utf8String } from './bytes.js';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpServerResponse {
@@ -90,7 +91,7 @@ export interface ApiOptions {
   save: (config: Config) => void;
   restart: () => void;
   /** the gzipped single-file UI, if the platform has it */
-  ui?: { gzip: Uint8Array; etag: string } | null;
+  ui?: { gzip: Uint8Array; etag: string; /** the German table (web-ui/de.txt), gzipped */ de?: Uint8Array | null } | null;
   /** platform routes (OTA, network), under the same access and same-origin rules */
   routes?: Routes;
   /** names of the machine besides `<wifi.hostname>` and `<wifi.hostname>.local` (the host's own name) */
@@ -98,9 +99,11 @@ export interface ApiOptions {
 }
 
 /** Served before a web password is set (GET), besides setting the first password. */
-const FIRST_RUN = new Set(['/', '/index.html', '/api/session', '/api/status', '/api/reading', '/status']);
+/** the UI's German table: fetched by the UI when German is chosen, login and first run too */
+const UI_DE = '/ui/de';
+const FIRST_RUN = new Set(['/', '/index.html', UI_DE, '/api/session', '/api/status', '/api/reading', '/status']);
 /** Served without a password once one is set (the UI, and the way to log in). */
-const OPEN = new Set(['/', '/index.html', '/api/session', '/api/login', '/api/logout']);
+const OPEN = new Set(['/', '/index.html', UI_DE, '/api/session', '/api/login', '/api/logout']);
 const FIRST_PASSWORD = 'until a web password is set, only the status can be read and PUT /api/config takes only { "web": { "password": "…" } }';
 
 function onlyWebPassword(body: Record<string, unknown>): boolean {
@@ -349,11 +352,15 @@ export function createApi(o: ApiOptions): Api {
       if (badHost) return badHost;
       if (queryOf(req.url) === null) return json(400, { error: 'bad % escape in the address' });
       const route = routes[path];
-      const isUi = (path === '/' || path === '/index.html') && method === 'GET';
+      const isUi = (path === '/' || path === '/index.html' || path === UI_DE) && method === 'GET';
       if (!route && !isUi) return json(404, { error: 'not found', path });
       const refused = accessRefusal(req, path, method, true);
       if (refused) return refused;
       if (isUi) {
+        if (path === UI_DE) {
+          if (!o.ui?.de) return json(404, { error: 'not found', path });
+          return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Encoding': 'gzip', 'Cache-Control': 'no-cache' }, body: o.ui.de };
+        }
         if (!o.ui) return text(200, '<!doctype html><title>meterbridge</title><p>The web UI is not built. See <a href="/status">/status</a>.', 'text/html; charset=utf-8');
         return { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Encoding': 'gzip', ETag: o.ui.etag, 'Cache-Control': 'no-cache' }, body: o.ui.gzip };
       }
@@ -387,12 +394,20 @@ function esc(s: unknown): string {
 function statusPage(g: Gateway): string {
   const s = g.status();
   const r = g.lastReading;
+  // quantities by name (the Home Assistant table's names), others by their OBIS code; a code or a
+  // value never breaks across lines on a phone
+  const named = (obis: string) => HA_SENSORS.find((q) => obis === '1-0:' + q.cde || obis === '1-1:' + q.cde)?.name;
   let rows = '';
-  if (r) for (const [k, v] of Object.entries(r.values)) rows += `<tr><td>${esc(k)}</td><td>${esc(v.value)}</td><td>${esc(v.unit ?? '')}</td></tr>`;
+  if (r) {
+    for (const [k, v] of Object.entries(r.values)) {
+      if (k === '0-0:1.0.0' || k === '0-0:96.1.0' || k === '0-0:42.0.0') continue; // in the line above
+      rows += `<tr><td>${esc(named(k) ?? k)}</td><td class="v">${esc(v.value)} ${esc(v.unit ?? '')}</td></tr>`;
+    }
+  }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="refresh" content="10"><title>meterbridge status</title>
-<style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem}td{padding:.2rem .6rem}.ok{color:#176b2c}.warning{color:#8a5a00}.error{color:#a11}</style></head><body>
+<style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem}td{padding:.2rem .6rem;white-space:nowrap}.v{text-align:right}.ok{color:#176b2c}.warning{color:#8a5a00}.error{color:#a11}</style></head><body>
 <h1>meterbridge</h1><p class="${esc(s.verdict.level)}">${esc(s.verdict.message)}</p>
-<p>Meter ${esc(r?.meter.number ?? '-')}, clock ${esc(r?.timestamp ?? '-')}</p>
+<p>Meter ${esc(r?.meter.number ?? '-')}, meter clock ${esc(r?.timestamp?.replace('T', ' ') ?? '-')}</p>
 <table>${rows || '<tr><td>no reading yet</td></tr>'}</table>
 <p>Frames ${s.pipeline.frames}, readings ${s.pipeline.readings}, errors ${s.pipeline.errors}. Version ${esc(s.version)}.</p></body></html>`;
 }

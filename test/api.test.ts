@@ -139,6 +139,10 @@ describe('reading and status', () => {
     const page = await (await get('/status')).text();
     expect(page).toContain('1KFM0200204035');
     expect(page).toContain('http-equiv="refresh"');
+    // quantities by name, not by OBIS code, and nothing breaks inside a value on a phone
+    expect(page).toMatch(/<td>Voltage L1<\/td><td class="v">2\d\d(\.\d)? V<\/td>/);
+    expect(page).not.toContain('1-0:32.7.0');
+    expect(page).toContain('white-space:nowrap');
   });
 
   it('unknown paths 404, wrong methods 405 with Allow', async () => {

@@ -1,7 +1,7 @@
 // The web UI in real headless Chromium against the real host gateway (simulator source) and a
 // real mosquitto broker. Screenshots of every page go to test-output/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -63,7 +63,7 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
   let page: Page;
 
   it('asks for a password first, refuses a short one, then sets one and stays logged in', async () => {
-    context = await browser.newContext({ viewport: { width: 420, height: 900 }, acceptDownloads: true });
+    context = await browser.newContext({ locale: 'en-US', viewport: { width: 420, height: 900 }, acceptDownloads: true });
     page = await open(context);
     await poll(() => byTest(page, 'setup-form').isVisible()).toBe(true);
     expect(await byTest(page, 'nav-status').isVisible()).toBe(false);
@@ -86,7 +86,7 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
   });
 
   it('a new browser must log in; a wrong password is refused', async () => {
-    const other = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const other = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
     const p = await open(other);
     await poll(() => byTest(p, 'login-form').isVisible()).toBe(true);
     await shot(p, 'login');
@@ -203,15 +203,14 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
     await shot(page, 'device-after-import');
   });
 
-  it('a firmware upload on the host gateway says where updates belong', async () => {
+  it('the host gateway shows only what applies to a computer: no Wi-Fi, no firmware upload, no memory figure', async () => {
     await byTest(page, 'nav-device').click();
-    await byTest(page, 'ota-upload').click();
-    await poll(() => byTest(page, 'msg-ota').textContent()).toContain('Choose the firmware file');
-    const file = join(dir, 'xs_esp32.bin');
-    writeFileSync(file, Buffer.from([0xe9, 0x03, 0x02, 0x20]));
-    await byTest(page, 'ota-file').setInputFiles(file);
-    await byTest(page, 'ota-upload').click();
-    await poll(() => byTest(page, 'msg-ota').textContent()).toContain('runs on a computer');
+    await poll(() => page.locator('body').getAttribute('data-platform')).toBe('host');
+    expect(await byTest(page, 'form-wifi').isVisible()).toBe(false);
+    expect(await byTest(page, 'firmware-update').isVisible()).toBe(false);
+    expect(await byTest(page, 'memory').isVisible()).toBe(false);
+    expect(await byTest(page, 'firmware-version').isVisible()).toBe(true);
+    expect(await byTest(page, 'form-password').isVisible()).toBe(true);
   });
 
   it('the diagnostics page shows the pipeline', async () => {

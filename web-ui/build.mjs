@@ -5,10 +5,12 @@
 //   web-ui/src/style.css ──strip comments and white space──► inline <style>
 //   web-ui/src/index.html ──strip comments, white space between lines──► + style + script
 //   ──► dist/web-ui/index.html, index.html.gz (zlib level 9), asset.json (base64 of the .gz)
+//   web-ui/de.txt (English and German, in pairs) ──keys hashed (src/i18n-key.mjs)──► de.txt.gz,
+//   the German table the UI fetches from /ui/de when German is chosen (asset.json: deBase64)
 //
-// Fails (exit 1) on a type error or when the gzipped page is over 20 KB. No dependencies beyond
-// rollup, @rollup/plugin-typescript and typescript; no terser: the script loses its comments and
-// its indentation, and only when TypeScript's printer shows the same program before and after.
+// Fails (exit 1) on a type error, a malformed translation, or when the gzipped page is over 20 KB
+// or the gzipped German table over 12 KB. Dependencies: rollup, @rollup/plugin-typescript,
+// typescript, and esbuild to minify the script.
 //
 // Usage: node web-ui/build.mjs   (from any directory)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,9 +20,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rollup } from 'rollup';
 import typescript from '@rollup/plugin-typescript';
-import ts from 'typescript';
+import esbuild from 'esbuild';
+import { hash, template } from './src/i18n-key.mjs';
 
 const LIMIT = 20 * 1024;
+const LANG_LIMIT = 12 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const src = join(here, 'src');
@@ -65,16 +69,31 @@ async function script() {
 }
 
 /**
- * Indentation and blank lines out of the script. Safe only outside multi-line template literals
- * and strings, so the result is checked: TypeScript parses and prints both versions and they must
- * be the same program; otherwise the script is left as it was.
+ * web-ui/de.txt: pairs of lines, English then German, pairs separated by a blank line, `#` starts
+ * a comment line. `{}` in the English stands for a number or a quoted text of the message and the
+ * German has as many, in the same order. The table keeps only the hashed English.
  */
-export function stripIndent(js) {
-  const out = js.replace(/^[ \t]+|[ \t]+$/gm, '').replace(/\n{2,}/g, '\n');
-  const print = (code) => ts.createPrinter().printFile(ts.createSourceFile('ui.js', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS));
-  if (print(out) === print(js)) return out;
-  console.warn('web-ui: indentation kept: removing it would change the script');
-  return js;
+export function germanTable(text) {
+  const rows = new Map();
+  const problems = [];
+  const blocks = text.split('\n').filter((l) => !l.startsWith('#')).join('\n').split(/\n[ \t]*\n/);
+  for (const block of blocks) {
+    const lines = block.split('\n').filter((l) => l.trim());
+    if (!lines.length) continue;
+    const [en, de] = lines;
+    if (lines.length !== 2) {
+      problems.push(`"${lines[0]}": ${lines.length} lines, not English and German`);
+      continue;
+    }
+    const count = (s) => s.split('{}').length - 1;
+    if (count(en) !== count(de)) problems.push(`"${en}": ${count(en)} placeholders in English, ${count(de)} in German`);
+    if (count(en) && template(en.replaceAll('{}', '7')).key !== en) problems.push(`"${en}": a number or quoted text besides the {} would stop it matching; use {} there too`);
+    const key = hash(en);
+    if (rows.has(key)) problems.push(`"${en}": given twice, or its key collides with another`);
+    rows.set(key, de);
+  }
+  if (problems.length) throw new Error(`web-ui/de.txt:\n  ${problems.join('\n  ')}`);
+  return [...rows].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => k + v).join('\n') + '\n';
 }
 
 /** Comments out, white space to single spaces, none around punctuation that allows it. */
@@ -105,7 +124,8 @@ export function minifyHtml(html) {
 async function main() {
   // the plugin resolves its patterns and the program from the working directory
   process.chdir(root);
-  const js = stripIndent(await script());
+  // esbuild shortens names and drops white space; the language table needs the room
+  const js = (await esbuild.transform(await script(), { minify: true, target: 'es2020', charset: 'utf8' })).code.trim();
   const css = minifyCss(readFileSync(join(src, 'style.css'), 'utf8'));
   let html = minifyHtml(readFileSync(join(src, 'index.html'), 'utf8'));
   if (!html.includes('<!--STYLE-->') || !html.includes('<!--SCRIPT-->')) throw new Error('index.html lacks <!--STYLE--> or <!--SCRIPT-->');
@@ -121,12 +141,19 @@ async function main() {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'index.html'), bytes);
   writeFileSync(join(out, 'index.html.gz'), gz);
-  writeFileSync(join(out, 'asset.json'), JSON.stringify({ gzipBase64: gz.toString('base64'), sha256, bytes: bytes.length, gzipBytes: gz.length }) + '\n');
+  const de = gzipSync(Buffer.from(germanTable(readFileSync(join(here, 'de.txt'), 'utf8')), 'utf8'), { level: constants.Z_BEST_COMPRESSION });
+  writeFileSync(join(out, 'de.txt.gz'), de);
+  writeFileSync(join(out, 'asset.json'), JSON.stringify({ gzipBase64: gz.toString('base64'), sha256, bytes: bytes.length, gzipBytes: gz.length, deBase64: de.toString('base64') }) + '\n');
 
   const kb = (n) => (n / 1024).toFixed(1) + ' KB';
   console.log(`web-ui: index.html ${kb(bytes.length)} (script ${kb(js.length)}, style ${kb(css.length)}), gzipped ${gz.length} bytes = ${kb(gz.length)} of ${kb(LIMIT)}`);
+  console.log(`web-ui: German table de.txt.gz ${de.length} bytes = ${kb(de.length)} of ${kb(LANG_LIMIT)} (esbuild ${esbuild.version})`);
   if (gz.length > LIMIT) {
     console.error(`web-ui: FAIL: the gzipped page is ${gz.length} bytes, over the limit of ${LIMIT}`);
+    process.exit(1);
+  }
+  if (de.length > LANG_LIMIT) {
+    console.error(`web-ui: FAIL: the gzipped German table is ${de.length} bytes, over the limit of ${LANG_LIMIT}`);
     process.exit(1);
   }
 }

@@ -33,6 +33,7 @@ import { VERSION } from '../../firmware/version.js';
 export { VERSION };
 const CONFIG_NAME = 'config';
 const UI_RESOURCE = 'index.html.gz';
+const UI_DE_RESOURCE = 'de.txt.gz';
 
 /** The gateway with the device's limits, and a hook for the settings the core does not act on. */
 class DeviceGateway extends Gateway {
@@ -56,10 +57,11 @@ class DeviceGateway extends Gateway {
 }
 
 /** The gzipped UI from the manifest's resources, viewed in flash (no copy into RAM). */
-function loadUi(version: string): { gzip: Uint8Array; etag: string } | null {
+function loadUi(version: string): { gzip: Uint8Array; etag: string; de: Uint8Array | null } | null {
   if (!Resource.exists(UI_RESOURCE)) return null;
   const gzip = new Uint8Array(new Resource(UI_RESOURCE));
-  return { gzip, etag: `"${version}-${gzip.length}"` };
+  const de = Resource.exists(UI_DE_RESOURCE) ? new Uint8Array(new Resource(UI_DE_RESOURCE)) : null;
+  return { gzip, etag: `"${version}-${gzip.length}"`, de };
 }
 
 export default function main(): void {

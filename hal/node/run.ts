@@ -23,12 +23,16 @@ import { VERSION } from '../../firmware/version.js';
 export { VERSION };
 
 /** The gzipped single-file UI written by web-ui/build.mjs, if it was built. */
-export function loadUiAsset(): { gzip: Uint8Array; etag: string } | null {
+export function loadUiAsset(): { gzip: Uint8Array; etag: string; de: Uint8Array | null } | null {
   // from dist/node/ when bundled, from hal/node/ when run from source (tests)
   for (const candidate of ['../web-ui/asset.json', '../../dist/web-ui/asset.json']) {
     try {
       const asset = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8'));
-      return { gzip: new Uint8Array(Buffer.from(asset.gzipBase64, 'base64')), etag: `"${String(asset.sha256).slice(0, 16)}"` };
+      return {
+        gzip: new Uint8Array(Buffer.from(asset.gzipBase64, 'base64')),
+        etag: `"${String(asset.sha256).slice(0, 16)}"`,
+        de: asset.deBase64 ? new Uint8Array(Buffer.from(asset.deBase64, 'base64')) : null,
+      };
     } catch {
       // try the next place
     }

@@ -1,5 +1,6 @@
 /** Net power over the last hour on a canvas: above the zero line from the grid, below to it. */
 import { now } from './api';
+import { t } from './i18n';
 import { $ } from './dom';
 import { watts } from './format';
 
@@ -25,7 +26,7 @@ export function drawChart(p?: [number, number][]): void {
   const pts = points.filter((q) => q[0] >= t0);
   const caption = $('#chart-caption');
   if (pts.length < 2) {
-    g.fillText('Not enough data yet: the chart fills as readings arrive.', 8, ht / 2);
+    g.fillText(t('Not enough data yet: the chart fills as readings arrive.'), 8, ht / 2);
     caption.textContent = 'Net power, last hour: no data yet.';
     c.setAttribute('aria-label', caption.textContent);
     return;
@@ -60,7 +61,7 @@ export function drawChart(p?: [number, number][]): void {
   g.textBaseline = 'alphabetic';
   g.fillText('−60 min', L, ht - 4);
   g.fillText('−30 min', (L + w - R) / 2 - 20, ht - 4);
-  g.fillText('now', w - R - 22, ht - 4);
+  g.fillText(t('now'), w - R - 22, ht - 4);
   const line = new Path2D();
   let prev = -Infinity;
   for (const q of pts) {
@@ -81,7 +82,7 @@ export function drawChart(p?: [number, number][]): void {
     g.stroke(line);
     g.restore();
   }
-  const last = pts[pts.length - 1][1];
-  caption.textContent = `Net power, last hour: now ${watts(last)}, highest ${watts(hi)}, lowest ${watts(lo)}. Above zero (red): from the grid; below (green): to the grid.`;
+  // no "now" here: the chart has a point per 15 s, the Net power card the latest reading
+  caption.textContent = `Net power, last hour: highest ${watts(hi)}, lowest ${watts(lo)}. Above zero (red): from the grid; below (green): to the grid.`;
   c.setAttribute('aria-label', caption.textContent);
 }

@@ -164,7 +164,7 @@ export function showErrors(form: HTMLElement, msg: HTMLElement, errors: FieldErr
     first ??= c;
   }
   const n = errors.length;
-  say(msg, `Not saved: ${n} setting${n > 1 ? 's need' : ' needs'} attention.`, true, rest);
+  say(msg, n > 1 ? `Not saved: ${n} settings need attention.` : 'Not saved: 1 setting needs attention.', true, rest);
   first?.focus();
 }
 
@@ -186,6 +186,7 @@ export async function saveForm(form: HTMLFormElement): Promise<boolean> {
     state.config = a.data.config;
     fill(form);
     say(msg, 'Saved.', false, a.data.warnings ?? []);
+    form.dispatchEvent(new Event('saved'));
     return true;
   }
   if (a.status === 400 && a.data?.errors) showErrors(form, msg, a.data.errors);

@@ -27,8 +27,8 @@ export function checkKey(text: string): KeyCheck {
   if (bad) return { digits, message: bad, state: 'bad' };
   if (digits === 64)
     return { digits, message: 'these are 64 digits, two keys? Put the encryption key (GUEK) here and the authentication key (GAK) in its own field', state: 'bad' };
-  if (digits > 32) return { digits, message: `${digits - 32} digit${digits > 33 ? 's' : ''} too many`, state: 'bad' };
-  if (digits < 32) return { digits, message: `${32 - digits} digit${digits < 31 ? 's' : ''} missing`, state: 'info' };
+  if (digits > 32) return { digits, message: digits > 33 ? `${digits - 32} digits too many` : '1 digit too many', state: 'bad' };
+  if (digits < 32) return { digits, message: digits < 31 ? `${32 - digits} digits missing` : '1 digit missing', state: 'info' };
   return { digits, message: null, state: 'ok' };
 }
 

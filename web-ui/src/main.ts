@@ -5,6 +5,7 @@
  */
 import { call, download, errText, onUnauthorized } from './api';
 import { drawChart } from './chart';
+import { chosen, remember, startGerman, type Lang } from './i18n';
 import { initDevice } from './device';
 import { $, $$, h, say } from './dom';
 import { describe, fill, rebindHints, saveForm, secretWidgets, state } from './forms';
@@ -97,6 +98,8 @@ async function load(): Promise<void> {
   const [c] = await Promise.all([call('/api/config'), loadPresets()]);
   if (!c.ok) return;
   state.config = c.data;
+  // only the ESP32 has /api/network: the host's UI leaves out what applies to the device only
+  void call('/api/network').then((a) => (document.body.dataset.platform = a.ok ? 'esp32' : 'host'));
   loggedIn = true;
   $('#page-login').hidden = true;
   $('#page-setup').hidden = true;
@@ -105,7 +108,27 @@ async function load(): Promise<void> {
   route(false);
 }
 
-function init(): void {
+async function language(): Promise<void> {
+  const lang = chosen();
+  const select = $<HTMLSelectElement>('#lang');
+  select.value = lang;
+  select.onchange = () => {
+    remember(select.value as Lang);
+    location.reload();
+  };
+  if (lang !== 'de') return;
+  // no English flash before the German arrives
+  document.body.style.visibility = 'hidden';
+  try {
+    await startGerman();
+  } catch {
+    // the table could not be loaded: English it is
+  }
+  document.body.style.visibility = '';
+}
+
+async function init(): Promise<void> {
+  await language();
   onUnauthorized(() => loggedIn && showLogin());
   secretWidgets();
   keyWidgets();
@@ -164,4 +187,4 @@ function init(): void {
   void load();
 }
 
-init();
+void init();

@@ -14,12 +14,16 @@ const NAMES: Record<string, [string, number]> = {
 
 export function initMeter(): void {
   const form = $<HTMLFormElement>('#form-meter');
+  const out = $('#test-key-result');
   const type = $<HTMLSelectElement>('[name="source.type"]');
   const showSource = () => $$('fieldset[data-show]', form).forEach((f) => (f.hidden = f.dataset.show !== type.value));
   type.addEventListener('change', showSource);
   form.addEventListener('filled', showSource);
+  // after a save, "Save to use it." under a tested key is no longer true
+  form.addEventListener('saved', () => {
+    if (out.dataset.ok === 'true') say(out, demoKey ? 'Saved. The demo meter keeps its demo key; yours is used once your meter is the source.' : 'Saved: the gateway uses this key now.');
+  });
 
-  const out = $('#test-key-result');
   $('#test-key').onclick = async () => {
     const key = $<HTMLInputElement>('[name="meter.key"]').value;
     const authKey = $<HTMLInputElement>('[name="meter.authKey"]').value;

@@ -56,7 +56,9 @@ export function showStatus(s: Status): void {
       if (p.lastError) li.append(' Last error: ' + p.lastError);
       return li;
     });
-    e.replaceChildren(...(items.length ? items : [h('li', { text: 'Nothing is published: turn on MQTT or HTTP push on the Publishing page.' })]));
+    // on the Publishing page itself the switches are right below
+    const none = e.closest('#page-publishing') ? 'Nothing is published yet: turn on MQTT or HTTP push below.' : 'Nothing is published: turn on MQTT or HTTP push on the Publishing page.';
+    e.replaceChildren(...(items.length ? items : [h('li', { text: none })]));
   }
   // the Status page shows the newest few, Diagnostics all
   for (const e of $$('[data-errors]')) errorList(e, s.lastErrors.slice(-(+e.dataset.errors! || 99)));
@@ -114,7 +116,7 @@ function timed_(at: number | null, prefix = ''): HTMLElement {
 /** Security control byte: 0x20 encryption, 0x10 authentication (low nibble: the suite). */
 function security(hex: string): string {
   const b = parseInt(hex, 16);
-  return [b & 0x20 ? 'encrypted' : '', b & 0x10 ? 'authenticated' : ''].filter(Boolean).join(' and ') || 'not protected';
+  return b & 0x20 ? (b & 0x10 ? 'encrypted and authenticated' : 'encrypted') : b & 0x10 ? 'authenticated' : 'not protected';
 }
 
 /** The decode pipeline, top to bottom; the first stage that gets nothing is marked. */
@@ -196,7 +198,8 @@ export function showReading(r: Reading | null): void {
   const net = imp == null && exp == null ? undefined : (imp ?? 0) - (exp ?? 0);
   show('value-power-net', net, watts);
   tid('value-power-net-dir').textContent = net === undefined ? '' : net > 0 ? 'from the grid' : net < 0 ? 'to the grid' : 'balanced';
-  const kwh = (n: number) => num(n / 1000, 3) + ' kWh';
+  // one decimal: a tenth of a kWh is what a household reads; the card keeps the exact Wh in data-value
+  const kwh = (n: number) => num(n / 1000, 1) + ' kWh';
   show('value-energy-import', r ? value(r, '1.8.0') : undefined, kwh);
   show('value-energy-export', r ? value(r, '2.8.0') : undefined, kwh);
   let phases = 0;
@@ -211,5 +214,9 @@ export function showReading(r: Reading | null): void {
   }
   $('#phases').hidden = !phases;
   tid('value-meter-number').textContent = r?.meter.number ?? (r?.meter.systemTitle ? `not sent (system title ${r.meter.systemTitle})` : '–');
-  tid('value-timestamp').textContent = r?.timestamp ?? '–';
+  // the meter's clock in the reader's words and time zone; the ISO text stays in the tooltip
+  const ts = tid('value-timestamp');
+  const at = r?.timestamp ? new Date(r.timestamp) : null;
+  ts.textContent = at && !isNaN(+at) ? at.toLocaleString(document.documentElement.lang, { dateStyle: 'medium', timeStyle: 'medium' }) : r?.timestamp ?? '–';
+  ts.title = r?.timestamp ?? '';
 }
