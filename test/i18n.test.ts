@@ -45,8 +45,10 @@ describe('message keys', () => {
 
   it('every English text of the German table is one the UI or the gateway writes', () => {
     const all = sources();
-    // put together from pieces in firmware/config/validate.ts (whole(min, max, what, hint))
+    // put together from pieces: firmware/config/validate.ts (whole(min, max, what, hint)) and
+    // the link layer's "n byte(s) outside any frame"
     const composed = new Set([
+      '{} bytes outside any frame (line noise, a wrong baud rate or parity, or a frame cut short)',
       'must be a whole number from {} to {}',
       'must be a whole number of milliseconds from {} to {}',
       'must be a whole number from {} to {} (the Austrian meters send at {})',
