@@ -20,7 +20,7 @@ import { checkTemplates, type Gateway } from './gateway.js';
 import { buildContext, buildFieldContexts, buildValueContext } from './template/context.js';
 import { PRESETS } from './template/presets.js';
 import { compileTemplate } from './template/template.js';
-import { HA_SENSORS } from './publish/homeassistant.js';
+import { QUANTITIES } from './quantities.js';
 import { utf8String } from './bytes.js';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpServerResponse {
@@ -394,9 +394,9 @@ function esc(s: unknown): string {
 function statusPage(g: Gateway): string {
   const s = g.status();
   const r = g.lastReading;
-  // quantities by name (the Home Assistant table's names), others by their OBIS code; a code or a
+  // quantities by name (the quantities table's names), others by their OBIS code; a code or a
   // value never breaks across lines on a phone
-  const named = (obis: string) => HA_SENSORS.find((q) => obis === '1-0:' + q.cde || obis === '1-1:' + q.cde)?.name;
+  const named = (obis: string) => QUANTITIES.find((q) => q.cde && (obis === '1-0:' + q.cde || obis === '1-1:' + q.cde))?.name;
   let rows = '';
   if (r) {
     for (const [k, v] of Object.entries(r.values)) {
