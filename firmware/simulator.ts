@@ -8,9 +8,8 @@
  *
  * The counters are a function of the clock, not of how long this simulator has run: the energy
  * registers are the integral of the day curve since 2024-01-01, and the frame counter starts at
- * the tenths of a second since then (rounded up to a multiple of ten) and counts one per push, so
- * it never falls behind an earlier simulator's as long as pushes are at least 100 ms apart (the
- * shortest interval). A new simulator (a saved setting, a restart) therefore carries on
+ * the tenths of a second since then and counts one per push, so it never falls behind an earlier
+ * simulator's as long as that one's pushes were at least 100 ms apart (the shortest interval). A new simulator (a saved setting, a restart) therefore carries on
  * where the last one stopped instead of starting again, which Home Assistant would read as a
  * meter reset; within one simulator they never go backwards, even if the clock does.
  */
@@ -104,8 +103,7 @@ export class MeterSimulator {
     const at = (t: Float32Array) => days * t[QUARTERS] + t[q] + (t[q + 1] - t[q]) * f;
     this.importWh = Math.max(this.importWh, IMPORT_START_WH + at(this.dayImport));
     this.exportWh = Math.max(this.exportWh, EXPORT_START_WH + at(this.dayExport));
-    // tenths of a second, rounded up to a multiple of ten (so a test can see the first push)
-    if (this.counter === 0) this.counter = Math.max(1, Math.ceil(Math.floor((timeMs - EPOCH_MS) / 100) / 10) * 10);
+    if (this.counter === 0) this.counter = Math.max(1, Math.floor((timeMs - EPOCH_MS) / 100));
   }
 
   private random(): number {
