@@ -209,7 +209,8 @@ describe('the firmware on the Moddable runtime for Linux', () => {
     expect(so, 'mc.so').toMatch(/mc\.so$/);
     console.log(`Linux build of the firmware: ${Math.round((Date.now() - started) / 1000)} s (${so})`);
 
-    sim = spawn('xvfb-run', ['-a', '-s', '-screen 0 800x600x24', join(TOOLS, 'mcsim'), so], {
+    // stdbuf: line-buffered, so the log is current when a test reads it
+    sim = spawn('stdbuf', ['-oL', '-eL', 'xvfb-run', '-a', '-s', '-screen 0 800x600x24', join(TOOLS, 'mcsim'), so], {
       cwd: out, env: sdkEnv({ MODDABLE }), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     });
     sim.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d; });
