@@ -65,7 +65,8 @@ function hostManifest(serialPort: number, controlPort: number): object {
     },
     // the project's preloads, its main under the name the harness imports
     preload: (project.preload as string[]).map((p) => (p === 'main' ? 'meterbridge/main' : p)),
-    resources: { '*': join(REPO, 'dist/web-ui/index.html.gz') },
+    // the project's resources (the web UI and its German table), from the checkout
+    resources: { '*': ([] as string[]).concat(project.resources['*']).map((r) => join(REPO, r)) },
     config: { ...project.config, ...board.config, serialPort, controlPort, file: { root: join(out, 'flash') + '/' } },
     creation: board.creation,
   };
@@ -319,7 +320,7 @@ describe('the firmware on the Moddable runtime for Linux', () => {
       const unanswered: string[] = [];
       const browser = (async () => {
         for (let i = 0; browsing; i++) {
-          for (const path of i % 5 === 0 ? ['/', '/api/status', '/api/reading'] : ['/api/status', '/api/reading']) {
+          for (const path of i % 5 === 0 ? ['/', '/ui/de', '/api/status', '/api/reading'] : ['/api/status', '/api/reading']) {
             const r = await api('GET', path, undefined, { Authorization: AUTH }, 10_000).catch((e: Error) => {
               if (!/no answer/.test(e.message)) throw e;
               unanswered.push(`${new Date().toISOString()} ${path}`);
