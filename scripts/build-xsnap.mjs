@@ -28,7 +28,7 @@ let pkgDir;
 try {
   pkgDir = dirname(createRequire(import.meta.url).resolve('@agoric/xsnap/package.json'));
 } catch {
-  fail(2, '@agoric/xsnap is not installed (an optional dependency that npm drops when its install script fails without a C compiler): apt-get install build-essential, then npm install');
+  fail(2, '@agoric/xsnap is not installed (it is a devDependency: run npm install)');
 }
 
 const platform = PLATFORMS[osType()];
