@@ -338,7 +338,15 @@ describe('the firmware on the Moddable runtime for Linux', () => {
           await feed(bytes);
           fedCounter.set(decode(bytes, { encryption: encryptionKey(key), authentication: null }, nodeCrypto).readings[0].frameCounter!, Date.now());
           await new Promise((r) => setTimeout(r, 100)); // the line is idle between pushes
-          if (i >= WARMUP && i % 10 === 0) samples.push(await command('mem'));
+          if (i >= WARMUP && i % 10 === 0) {
+            // measured when nothing is in flight: a reading waiting in an outbox is not growth
+            await until('the readings so far delivered', async () => {
+              const n = await decoded();
+              const mqtt = subscriber.messages.slice(mqttBefore).filter((m) => m.topic === 'meterbridge/reading').length;
+              return pushed.length >= n && mqtt >= n ? true : undefined;
+            }, 30_000);
+            samples.push(await command('mem'));
+          }
         }
         await until('every decoded reading over HTTP push', async () => (pushed.length >= (await decoded()) ? true : undefined), 60_000);
         await until('every decoded reading over MQTT', async () => (subscriber.messages.length - mqttBefore >= (await decoded()) ? true : undefined), 60_000);
