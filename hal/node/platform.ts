@@ -3,7 +3,7 @@
  * simulator), MQTT, HTTP client and server, all on Node's own modules.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -27,6 +27,27 @@ export const nodeClock: Clock = {
     clearInterval(h.id as ReturnType<typeof setInterval>);
   },
 };
+
+/**
+ * Writes a file so that a crash leaves the old or the new content: temp file (owner-only), fsync,
+ * rename, and an fsync of the directory, without which the rename itself is not durable.
+ */
+export function writeFileAtomic(file: string, text: string, tmp = `${file}.tmp`): void {
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const d = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(d);
+  } finally {
+    closeSync(d);
+  }
+}
 
 /** A temp file of an interrupted save: `<name>.tmp`, or `<name>.tmp-<pid>` of older versions. */
 function isTemporary(file: string): boolean {
@@ -55,23 +76,7 @@ export function fileStorage(dir: string): Storage {
       }
     },
     write(name, text) {
-      const target = path(name);
-      const tmp = `${target}.tmp`;
-      const fd = openSync(tmp, 'w', 0o600);
-      try {
-        writeSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, target);
-      // the rename itself is only durable once the directory is
-      const d = openSync(dir, 'r');
-      try {
-        fsyncSync(d);
-      } finally {
-        closeSync(d);
-      }
+      writeFileAtomic(path(name), text);
       removeTemporary();
     },
     remove(name) {

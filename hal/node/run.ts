@@ -1,7 +1,7 @@
 /**
  * `meterbridge run` and `meterbridge simulate` on the host.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Gateway, checkTemplates } from '../../firmware/gateway.js';
@@ -13,7 +13,7 @@ import type { Clock } from '../hal.js';
 import { parseKeyText } from '../../firmware/keys.js';
 import { MeterSimulator } from '../../firmware/simulator.js';
 import { toHex } from '../../firmware/bytes.js';
-import { consoleLogger, createNodeHal } from './platform.js';
+import { consoleLogger, createNodeHal, writeFileAtomic } from './platform.js';
 import { nodeHttpServer } from './http-server.js';
 import { nodeCrypto } from './crypto.js';
 import type { CliIo, Parsed } from './cli.js';
@@ -53,19 +53,6 @@ export interface RunningGateway {
  */
 export const DEFAULT_HOST = '127.0.0.1';
 
-/** Writes a file so that a crash leaves the old or the new content: temp file, fsync, rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.meterbridge-tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
-
 /** Starts a gateway with its HTTP server; used by `run` and by the integration tests. */
 export async function startGateway(options: {
   config: Config;
@@ -100,7 +87,7 @@ export async function startGateway(options: {
     gateway,
     clock: hal.clock,
     randomBytes: hal.randomBytes,
-    save: (config) => (options.configFile ? writeFileAtomic(options.configFile, serializeConfig(config)) : hal.storage.write('config', serializeConfig(config))),
+    save: (config) => (options.configFile ? writeFileAtomic(options.configFile, serializeConfig(config), `${options.configFile}.meterbridge-tmp`) : hal.storage.write('config', serializeConfig(config))),
     restart: hal.restart,
     ui: loadUiAsset(),
     names: [own, own + '.local'],
