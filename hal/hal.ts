@@ -45,6 +45,22 @@ export interface Storage {
   remove(name: string): void;
 }
 
+/**
+ * A small region with flash semantics, for the consumption history: a raw flash partition on the
+ * ESP32 (the SDK's `Flash`), a file of the same size on the host. `write` may only turn 1 bits
+ * into 0 bits of bytes erased before (as NOR flash does); `erase` sets one whole sector to 0xFF.
+ * Every call is durable when it returns (the host syncs the file), so a power cut loses at most
+ * the write in progress; the log on top of it checks each record and skips a torn one.
+ */
+export interface BlockStore {
+  /** bytes per erase sector (4096 on the ESP32) */
+  readonly sectorSize: number;
+  readonly sectorCount: number;
+  read(offset: number, length: number): Uint8Array;
+  write(offset: number, bytes: Uint8Array): void;
+  erase(sector: number): void;
+}
+
 export interface MqttWill {
   topic: string;
   payload: string;
@@ -137,6 +153,8 @@ export interface Logger {
 export interface Hal {
   clock: Clock;
   storage: Storage;
+  /** the consumption history's region; null where the platform has none */
+  historyStore: BlockStore | null;
   logger: Logger;
   /** AES-GCM: node:crypto on the host, the TypeScript or a native cipher on the device */
   crypto: Crypto;

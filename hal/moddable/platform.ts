@@ -78,6 +78,7 @@ export function createModdableHal(o: ModdableHalOptions): Hal {
   return {
     clock: o.clock,
     storage: o.storage ?? new PreferenceStorage(),
+    historyStore: null,
     logger,
     crypto: deviceCrypto,
     createSource: (config, key) => createSource(config, key, o),

@@ -185,6 +185,7 @@ export function createNodeHal(options: { dataDir: string; logger?: Logger; clock
   return {
     clock,
     storage: fileStorage(options.dataDir),
+    historyStore: null,
     logger,
     crypto: nodeCrypto,
     createSource: (config, key) => createSource(config, key, clock, options.dataDir),

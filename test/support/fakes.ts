@@ -169,6 +169,7 @@ export function fakeWorld(): FakeWorld {
   const hal: Hal = {
     clock,
     storage,
+    historyStore: null,
     logger: { log: (level, message) => void logs.push(`${level} ${message}`) },
     crypto: nodeCrypto,
     createSource: () => ({ description: 'test', start() {}, stop() {} }),

@@ -243,6 +243,7 @@ function init(c: GatewayCommand): unknown {
   const hal: Hal = {
     clock,
     storage: new MemoryStorage(),
+    historyStore: null,
     logger,
     crypto: softwareCrypto,
     createSource: (config, meterKey) => {
