@@ -22,6 +22,7 @@ import { PRESETS } from './template/presets.js';
 import { compileTemplate } from './template/template.js';
 import { QUANTITIES } from './quantities.js';
 import { utf8String } from './bytes.js';
+import { csvFileName, historyCsv, parseHistoryQuery } from './history/http.js';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpServerResponse {
   return { status, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers }, body: JSON.stringify(body) };
@@ -181,6 +182,37 @@ export function createApi(o: ApiOptions): Api {
     },
     '/api/status': { GET: () => json(200, { ...g.status(), passwordSet: auth.passwordSet }) },
     '/api/history': { GET: () => json(200, { points: g.history() }) },
+    '/api/history/energy': {
+      GET: (req) => {
+        const h = g.energyHistory;
+        if (!h) return json(404, { error: 'no consumption history', detail: g.status().history.error ?? 'this gateway has no store for the history' });
+        const p = parseHistoryQuery(queryOf(req.url) ?? {}, req.headers.accept, h, o.clock.now());
+        if (!p.ok) return json(400, { error: p.error, detail: p.detail });
+        const r = p.request;
+        const a = h.query(r.resolution, r.from, r.to);
+        if (r.csv) {
+          return {
+            status: 200,
+            headers: {
+              'Content-Type': 'text/csv; charset=utf-8',
+              'Content-Disposition': `attachment; filename="${csvFileName(r, h.offsetAt(r.from))}"`,
+              'Cache-Control': 'no-store',
+            },
+            body: historyCsv(a),
+          };
+        }
+        return json(200, {
+          resolution: a.resolution,
+          from: r.from,
+          to: r.to === Infinity ? null : r.to,
+          columns: ['start_epoch_ms', 'import_wh', 'export_wh', 'utc_offset_min', 'end_epoch_ms', 'end_utc_offset_min'],
+          points: a.points,
+          gaps: a.gaps,
+          current: a.current,
+          next: a.next,
+        });
+      },
+    },
     '/metrics': {
       GET: () => {
         // always 200: a running gateway is up; the meter's state is in its metrics

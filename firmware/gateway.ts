@@ -23,6 +23,7 @@ import { presetById } from './template/presets.js';
 import { buildContext } from './template/context.js';
 import { netPower } from './quantities.js';
 import { METER_FRESH_MS, gatewayMetrics } from './publish/prometheus.js';
+import { History, type CompletedInterval } from './history/history.js';
 
 const LINK_KINDS = new Set(['checksum', 'length', 'stop-byte', 'garbage', 'overflow']);
 const DERIVED_STATE = 'derived';
@@ -58,6 +59,16 @@ export interface GatewayStatus {
   memory: { used: number; total: number } | null;
   /** while the built-in simulator is the source: its key, to show and to try with Test key */
   demo: { key: string } | null;
+  /** the consumption history: whether there is one, its last problem, the last quarter hour it
+   *  completed, pushes it could not enter (no meter clock, no registers), flash use since start */
+  history: {
+    available: boolean;
+    error: string | null;
+    lastInterval: CompletedInterval | null;
+    skipped: number;
+    flashWrites: number;
+    flashErases: number;
+  };
 }
 
 /** Compiles every template of a config; the errors name the field and the position. */
@@ -102,6 +113,10 @@ export class Gateway {
   private readonly startedAt: number;
   private readonly startedMono: number;
   private readonly readingListeners: ((r: Reading) => void)[] = [];
+  /** the consumption history, when the platform has a store for it */
+  private readonly energy: History | null = null;
+  private historyError: string | null = null;
+  private lastInterval: CompletedInterval | null = null;
   private metrics: Template;
   /** net power of the last hour for the UI's chart: a fixed ring, one point per 15 s at most
    *  (an array of pairs per push would cost the ESP32 tens of KB) */
@@ -128,6 +143,23 @@ export class Gateway {
     }
     this.derived = DerivedTracker.fromJSON(saved);
     this.identity = new MeterIdentity(hal.storage);
+    if (hal.historyStore) {
+      try {
+        this.energy = new History(hal.historyStore, { maxPowerW: config.meter.maxPowerKw * 1000 });
+      } catch (e) {
+        this.historyFailed(`cannot open the history: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private historyFailed(message: string): void {
+    this.historyError = message;
+    this.hal.logger.log('error', message);
+  }
+
+  /** The consumption history; null where the platform has no store for it or it failed to open. */
+  get energyHistory(): History | null {
+    return this.energy;
   }
 
   private saveDerived(force: boolean): void {
@@ -174,6 +206,7 @@ export class Gateway {
     this.config = next;
     this.configWarnings = warnings;
     this.metrics = compiled(next.http.metricsTemplate || presetById('prometheus')!.payloadTemplate, 'none');
+    if (this.energy) this.energy.maxPowerW = next.meter.maxPowerKw * 1000;
     const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
     if (changed(prev.source, next.source) || changed(prev.meter, next.meter)) {
       this.source?.stop();
@@ -299,6 +332,16 @@ export class Gateway {
     this.recordPower(r, now);
     const derived = this.derived.update(r);
     this.lastDerived = derived;
+    if (this.energy) {
+      try {
+        const done = this.energy.feed(r, now);
+        if (done) this.lastInterval = done;
+        this.historyError = null;
+      } catch (e) {
+        // a failing store costs the history, never the reading
+        this.historyFailed(`history: ${(e as Error).message}`);
+      }
+    }
     this.saveDerived(false);
     const mono = this.hal.clock.monotonic();
     this.lastMeterId = this.identity.of(r);
@@ -421,6 +464,14 @@ export class Gateway {
       configWarnings: this.configWarnings.slice(),
       memory: this.hal.memory(),
       demo: this.demo ? { key: this.config.source.simulator.key } : null,
+      history: {
+        available: this.energy !== null,
+        error: this.historyError,
+        lastInterval: this.lastInterval,
+        skipped: this.energy ? this.energy.skipped : 0,
+        flashWrites: this.energy ? this.energy.stats.writes : 0,
+        flashErases: this.energy ? this.energy.stats.erases : 0,
+      },
     };
   }
 }

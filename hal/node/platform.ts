@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { ByteSource, Clock, Hal, HttpClient, Logger, Storage, TimerHandle } from '../hal.js';
+import type { BlockStore, ByteSource, Clock, Hal, HttpClient, Logger, Storage, TimerHandle } from '../hal.js';
 import type { SourceConfig } from '../../firmware/config/types.js';
 import { MeterSimulator, SimulatorSource } from '../../firmware/simulator.js';
 import { nodeCrypto } from './crypto.js';
@@ -16,6 +16,7 @@ import { createMqttClient } from './mqtt.js';
 import { ReplaySource } from './replay.js';
 import { SerialSource } from './serial.js';
 import { describeNetError, pinProblem, tlsOptions } from './tls.js';
+import { HISTORY_FILE, fileBlockStore } from './block-store.js';
 
 export const nodeClock: Clock = {
   now: () => Date.now(),
@@ -182,10 +183,17 @@ export function createSource(config: SourceConfig, meterKey: Uint8Array | null, 
 export function createNodeHal(options: { dataDir: string; logger?: Logger; clock?: Clock; restart?: () => void }): Hal {
   const clock = options.clock ?? nodeClock;
   const logger = options.logger ?? consoleLogger();
+  const storage = fileStorage(options.dataDir);
+  let historyStore: BlockStore | null = null;
+  try {
+    historyStore = fileBlockStore(join(options.dataDir, HISTORY_FILE));
+  } catch (e) {
+    logger.log('error', `no consumption history: cannot open ${HISTORY_FILE}: ${(e as Error).message}`);
+  }
   return {
     clock,
-    storage: fileStorage(options.dataDir),
-    historyStore: null,
+    storage,
+    historyStore,
     logger,
     crypto: nodeCrypto,
     createSource: (config, key) => createSource(config, key, clock, options.dataDir),

@@ -4,7 +4,7 @@
  * HTTP client that answers from a script. No test sleeps through real backoff with these.
  * (The real clients are tested against mosquitto and node:http in mqtt.test.ts and gateway.test.ts.)
  */
-import type { Clock, Hal, HttpClient, HttpRequestOptions, HttpResponseData, MqttClient, MqttConnectOptions, MqttState, Storage, TimerHandle } from '../../hal/hal.js';
+import type { BlockStore, Clock, Hal, HttpClient, HttpRequestOptions, HttpResponseData, MqttClient, MqttConnectOptions, MqttState, Storage, TimerHandle } from '../../hal/hal.js';
 import type { Config } from '../../firmware/config/types.js';
 import { Gateway } from '../../firmware/gateway.js';
 import { MeterSimulator } from '../../firmware/simulator.js';
@@ -195,4 +195,31 @@ export function fakeGateway(config: Config, w: FakeWorld = fakeWorld()) {
     g.bytes(sim.push(w.clock.now()));
   };
   return { g, w, push };
+}
+
+/**
+ * Flash in RAM for long simulated histories (the file store syncs every write): NOR semantics
+ * checked, so a log that writes a 1 over a 0 fails the test instead of passing by luck.
+ */
+export function memoryFlash(sectorCount = 32, sectorSize = 4096): BlockStore & { bytes: Uint8Array; erases: number[] } {
+  const bytes = new Uint8Array(sectorCount * sectorSize).fill(0xff);
+  const erases: number[] = new Array(sectorCount).fill(0);
+  return {
+    sectorSize,
+    sectorCount,
+    bytes,
+    erases,
+    read: (offset, length) => bytes.slice(offset, offset + length),
+    write(offset, data) {
+      if (offset < 0 || offset + data.length > bytes.length) throw new RangeError(`write of ${data.length} at ${offset} outside the flash`);
+      for (let i = 0; i < data.length; i++) {
+        if ((~bytes[offset + i] & data[i]) !== 0) throw new Error(`flash: a write at ${offset + i} would set a 0 bit to 1`);
+        bytes[offset + i] &= data[i];
+      }
+    },
+    erase(sector) {
+      bytes.fill(0xff, sector * sectorSize, (sector + 1) * sectorSize);
+      erases[sector]++;
+    },
+  };
 }
