@@ -5,6 +5,7 @@ import { softwareCrypto } from '../firmware/crypto/gcm.js';
 import type { Assembler } from '../firmware/link/assembler.js';
 import { encodeHdlcFrame, HdlcLink } from '../firmware/link/hdlc.js';
 import { encodeLongFrames, MbusLink } from '../firmware/link/mbus.js';
+import { AxdrWriter } from '../firmware/dlms/axdr-writer.js';
 
 export interface Vector {
   id: string;
@@ -158,4 +159,24 @@ export function valueAt(plain: Uint8Array, obis: number[]): number {
     if (plain[i] === 0x09 && plain[i + 1] === 0x06 && obis.every((b, k) => plain[i + 2 + k] === b)) return i + 9;
   }
   throw new Error('no such OBIS code in the plaintext');
+}
+
+/**
+ * The three lists of a Norwegian three-phase Kaifa meter (KFM_001), HDLC-framed and unencrypted as
+ * these meters send them: list 1 (every 2 s) the import power alone, no meter number; list 2
+ * (every 10 s) adds the meter number, powers, currents and voltages; list 3 (hourly) adds the
+ * clock and the energy registers. Built from the KFM_001 layout with the values of a published
+ * MA304H3E sample (cosem.test.ts decodes each); `second` sets the meter clock.
+ */
+export function kfm001Push(list: 1 | 2 | 3, second = 10): Uint8Array {
+  const w = new AxdrWriter(new Uint8Array(512));
+  const clock = (x: AxdrWriter) => x.byte(0x09).byte(12).dateTimeBytes(2022, 11, 16, 3, 21, 0, second, -32768, 0x80);
+  clock(w.byte(0x0f).byte(0x40).byte(0).byte(0).byte(0));
+  const head = (x: AxdrWriter) => x.text('KFM_001').text('6970631403757615').text('MA304H3E');
+  const phases = (x: AxdrWriter) => x.uint32(3426).uint32(0).uint32(0).uint32(51).uint32(10522).uint32(12276).uint32(4621).uint32(2325).uint32(0).uint32(2344);
+  if (list === 1) w.structure(1).uint32(3423);
+  else if (list === 2) phases(head(w.structure(13)));
+  else clock(phases(head(w.structure(18)))).uint32(82840532).uint32(0).uint32(35883243).uint32(2143101);
+  const out = new Uint8Array(w.pos + 32);
+  return out.slice(0, encodeHdlcFrame(w.buf.subarray(0, w.pos), out));
 }

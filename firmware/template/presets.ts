@@ -113,7 +113,7 @@ export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
     id: 'influxdb',
     name: 'InfluxDB line protocol',
     description:
-      'One line of measurement "electricity", tag meter, a float field per value present, nanosecond timestamp from the meter clock (or the time of receipt). For POST /api/v2/write?precision=ns or Telegraf.',
+      'One line of measurement "electricity", tag meter, a float field per value present, nanosecond timestamp from the meter clock (or the time of receipt). For InfluxDB 1.x POST /write?db=<database>, 2.x POST /api/v2/write?bucket=<bucket>&precision=ns, or Telegraf.',
     topicTemplate: '{{base_topic}}/influx',
     payloadTemplate: INFLUX_PAYLOAD,
     escape: 'none',

@@ -30,6 +30,7 @@ export const TOOLS = Object.freeze({
   chromium: { why: 'the web UI tests', debian: 'chromium', present: onPath('/usr/bin/chromium') },
   socat: { why: 'the serial port tests', debian: 'socat', present: onPath('socat') },
   openssl: { why: 'the MQTT TLS test', debian: 'openssl', present: onPath('openssl') },
+  influxd: { why: 'the InfluxDB test', debian: 'influxdb', present: onPath('influxd', '/usr/bin/influxd') },
   cc: { why: 'building the XS engine for the XS tests', debian: 'build-essential', present: () => xsnapBuilt() || (onPath('cc')() && onPath('make')()) },
 } satisfies Record<string, Tool>);
 
