@@ -149,7 +149,7 @@ describe('MQTT with a real broker', () => {
       unit_of_measurement: 'Wh',
       state_topic: 'mb1/homeassistant/state',
       availability_topic: 'mb1/status',
-      value_template: '{{ value_json.energy_import_wh }}',
+      value_template: '{% if value_json.energy_import_wh is defined %}{{ value_json.energy_import_wh }}{% endif %}',
     });
     // a subscriber that comes later still finds the discovery configs: they are retained
     const late = await subscribe(broker.port, 'homeassistant/sensor/+/power_import_w/config');

@@ -1,13 +1,19 @@
-import { describe, expect, it } from 'vitest';
-import { HaDiscovery, discoveryMessages, expireAfter, haNodeId, haState } from '../firmware/publish/homeassistant.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HA_METER_NUMBER_TEMPLATE, HaDiscovery, discoveryMessages, expireAfter, haNodeId, haState, haValueTemplate } from '../firmware/publish/homeassistant.js';
 import type { Delivery } from '../firmware/publish/publisher.js';
 import { decode } from '../firmware/decoder.js';
 import { encryptionKey } from '../firmware/keys.js';
 import { softwareCrypto } from '../firmware/crypto/gcm.js';
 import type { Reading } from '../firmware/reading.js';
 import { validateConfig } from '../firmware/config/validate.js';
-import { vector, wire } from './helpers.js';
+import { presetById } from '../firmware/template/presets.js';
+import { startGateway } from '../hal/node/run.js';
+import { kfm001Push, vector, wire } from './helpers.js';
 import { fakeGateway, memoryStorage } from './support/fakes.js';
+import { sleep, startBroker, subscribe, type Broker } from './support/mosquitto.js';
 
 function reading(id: string): Reading {
   const v = vector(id);
@@ -40,7 +46,7 @@ describe('Home Assistant discovery', () => {
     expect(msgs[0].topic).toBe(`homeassistant/sensor/${node}/energy_import_wh/config`);
     expect(byKey.get('energy_import_wh')).toStrictEqual({
       name: 'Active energy import', unique_id: `${node}_energy_import_wh`, default_entity_id: `sensor.${node.toLowerCase()}_energy_import_wh`,
-      state_topic: 'mb/homeassistant/state', value_template: '{{ value_json.energy_import_wh }}', availability_topic: 'mb/status',
+      state_topic: 'mb/homeassistant/state', value_template: '{% if value_json.energy_import_wh is defined %}{{ value_json.energy_import_wh }}{% endif %}', availability_topic: 'mb/status',
       device: byKey.get('energy_import_wh').device, state_class: 'total_increasing', device_class: 'energy', unit_of_measurement: 'Wh',
     });
     for (const c of byKey.values()) expect('object_id' in c).toBe(false);
@@ -148,4 +154,101 @@ describe('Home Assistant through the MQTT publisher', () => {
     expect(w.mqtt).toHaveLength(1); // no reconnect for it
     await g.stop();
   });
+});
+
+/**
+ * What a Home Assistant MQTT sensor shows after a state message, for the value templates the
+ * gateway announces and the plain `{{ value_json.x }}` (any other fails the test): the Jinja of
+ * haValueTemplate() renders '' for a missing key, which a numeric sensor ignores (it keeps its
+ * state); the meter number's template falls back to `this.state`. HA sets the state "unknown"
+ * for a rendered "None" (JSON null).
+ */
+function haShows(template: string, state: Record<string, unknown>, before: string): string {
+  const key = /^\{% if value_json\.(\w+) is defined %\}\{\{ value_json\.(\w+) \}\}\{% endif %\}$/.exec(template);
+  if (key && key[1] === key[2]) {
+    if (!(key[1] in state)) return before; // '' rendered: "Ignore empty state"
+    const v = state[key[1]];
+    return v === null ? 'unknown' : String(v); // null renders "None"
+  }
+  if (template === HA_METER_NUMBER_TEMPLATE) return state.meter_number ? String(state.meter_number) : before;
+  const plain = /^\{\{ value_json\.(\w+) \}\}$/.exec(template);
+  if (plain) {
+    // a missing key renders '' (and logs a template warning); a text sensor takes it
+    if (!(plain[1] in state)) return plain[1] === 'meter_number' ? '' : before;
+    const v = state[plain[1]];
+    return v === null ? 'unknown' : String(v);
+  }
+  throw new Error(`a value template the test does not know: ${template}`);
+}
+
+describe('Home Assistant with a meter that alternates lists, through mosquitto', () => {
+  let broker: Broker;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    broker = await startBroker();
+  });
+  afterAll(async () => {
+    await broker.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('Kaifa KFM_001 lists 1, 2 and 3: one device, and no sensor goes empty or unknown on a list without its value', async () => {
+    expect(haValueTemplate('power_import_w')).toBe('{% if value_json.power_import_w is defined %}{{ value_json.power_import_w }}{% endif %}');
+    const lists = [2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 3, 1, 1, 1, 1, 2, 1, 1] as const;
+    const dir = mkdtempSync(join(tmpdir(), 'meterbridge-ha-'));
+    dirs.push(dir);
+    const capture = join(dir, 'kfm001.hex');
+    writeFileSync(capture, lists.map((l, i) => Buffer.from(kfm001Push(l, i)).toString('hex')).join('\n') + '\n');
+    const preset = presetById('homeassistant')!;
+    const configs = await subscribe(broker.port, 'homeassistant/#');
+    const states = await subscribe(broker.port, 'kfm/state');
+    const g = await startGateway({
+      config: (() => {
+        const v = validateConfig({
+          source: { type: 'replay', replay: { file: capture, intervalMs: 100, loop: false } },
+          meter: { framing: 'hdlc' },
+          mqtt: {
+            enabled: true, host: '127.0.0.1', port: broker.port, baseTopic: 'kfm', qos: 1, preset: 'homeassistant',
+            topicTemplate: preset.topicTemplate, payloadTemplate: preset.payloadTemplate, homeAssistant: { enabled: true, discoveryPrefix: 'homeassistant' },
+          },
+        }, undefined, { trusted: true });
+        if (!v.ok) throw new Error(JSON.stringify(v.errors));
+        return v.config;
+      })(),
+      dataDir: dir,
+      httpPort: 0,
+      host: '127.0.0.1',
+      log: () => {},
+    });
+    try {
+      await states.waitFor(lists.length, 10_000);
+      for (let i = 0; i < 100 && g.gateway.status().publishers[0].queued > 0; i++) await sleep(20);
+    } finally {
+      await g.stop();
+    }
+    // one device, named by the meter number every list 2 and 3 carries
+    const announced = configs.messages.filter((m) => m.payload !== '').map((m) => ({ topic: m.topic, config: JSON.parse(m.payload) }));
+    expect(new Set(announced.map((a) => a.topic.split('/')[2]))).toEqual(new Set(['meterbridge_6970631403757615']));
+    expect(new Set(announced.map((a) => a.config.device.name))).toEqual(new Set(['Smart meter 6970631403757615']));
+    const sensors = new Map(announced.map((a) => [a.topic.split('/')[3], a.config]));
+    for (const k of ['power_import_w', 'voltage_l1_v', 'current_l3_a', 'energy_import_wh', 'reactive_export_varh', 'meter_number']) expect(sensors.has(k), k).toBe(true);
+    // replay the state messages into each sensor as Home Assistant does
+    const shown = new Map([...sensors.keys()].map((k) => [k, 'unknown']));
+    const seenValue = new Set<string>();
+    const payloads = states.messages.map((m) => JSON.parse(m.payload) as Record<string, unknown>);
+    expect(payloads.map((p) => ('voltage_l1_v' in p ? ('energy_import_wh' in p ? 3 : 2) : 1))).toEqual([...lists]);
+    for (const p of payloads) {
+      for (const [k, cfg] of sensors) {
+        const now = haShows(cfg.value_template, p, shown.get(k)!);
+        if (seenValue.has(k)) expect([k, now]).not.toEqual([k, 'unknown']);
+        if (seenValue.has(k)) expect([k, now]).not.toEqual([k, '']);
+        if (now !== 'unknown') seenValue.add(k);
+        shown.set(k, now);
+      }
+    }
+    expect(Object.fromEntries(shown)).toMatchObject({
+      power_import_w: '3423', voltage_l1_v: '232.5', current_l1_a: '10.522', energy_import_wh: '82840532', reactive_import_varh: '35883243', meter_number: '6970631403757615',
+    });
+    await Promise.all([configs.close(), states.close()]);
+  }, 30_000);
 });

@@ -15,6 +15,12 @@
  * minutes (so it does not change with jitter); the configs are sent from the second push on, when
  * the interval is known. Registers (energy) have none: a list that carries them hourly must not
  * make them unavailable in between.
+ *
+ * Lists without a quantity (a Norwegian Kaifa sends the power alone every 2 s, the voltages every
+ * 10 s, the energy hourly) leave its key out of the shared state. Each sensor's value template
+ * renders nothing then, which a numeric sensor (one with a unit, device or state class) ignores:
+ * it keeps its last state, without a template warning per push. The meter number, the one text
+ * sensor, keeps its state (`this.state`) when a list has no number.
  */
 import type { Storage } from '../../hal/hal.js';
 import { deepFreeze } from '../freeze.js';
@@ -55,6 +61,14 @@ export interface DiscoveryMessage {
   topic: string;
   payload: string;
 }
+
+/** The value template of a numeric sensor: nothing when the push lacks the key (state kept). */
+export function haValueTemplate(key: string): string {
+  return `{% if value_json.${key} is defined %}{{ value_json.${key} }}{% endif %}`;
+}
+
+/** The meter number's template: a text sensor would take an empty value, so it keeps its own. */
+export const HA_METER_NUMBER_TEMPLATE = '{{ value_json.meter_number if value_json.meter_number else this.state }}';
 
 function slug(s: string): string {
   let out = '';
@@ -103,7 +117,7 @@ export function discoveryMessages(d: Delivery, prefix: string, stateTopic: strin
       unique_id: `${node}_${qty.key}`,
       default_entity_id: `sensor.${node}_${qty.key}`.toLowerCase(),
       state_topic: stateTopic,
-      value_template: `{{ value_json.${qty.key} }}`,
+      value_template: haValueTemplate(qty.key),
       availability_topic: availabilityTopic,
       device,
     };
@@ -119,7 +133,7 @@ export function discoveryMessages(d: Delivery, prefix: string, stateTopic: strin
       topic: `${prefix}/sensor/${node}/meter_number/config`,
       payload: JSON.stringify({
         name: 'Meter number', unique_id: `${node}_meter_number`, default_entity_id: `sensor.${node}_meter_number`.toLowerCase(), state_topic: stateTopic,
-        value_template: '{{ value_json.meter_number }}', entity_category: 'diagnostic', availability_topic: availabilityTopic, device,
+        value_template: HA_METER_NUMBER_TEMPLATE, entity_category: 'diagnostic', availability_topic: availabilityTopic, device,
       }),
     });
   }
