@@ -19,6 +19,7 @@ import { defaultConfig } from './config/defaults.js';
 import { checkTemplates, type Gateway } from './gateway.js';
 import { buildContext, buildFieldContexts, buildValueContext } from './template/context.js';
 import { PRESETS } from './template/presets.js';
+import { openhabThing } from './publish/openhab.js';
 import { compileTemplate } from './template/template.js';
 import { QUANTITIES } from './quantities.js';
 import { utf8String } from './bytes.js';
@@ -283,6 +284,15 @@ export function createApi(o: ApiOptions): Api {
           : null;
         if (many) return json(200, { ok: true, output: many.map((ctx) => c.template.render(ctx)).join('\n') });
         return json(200, { ok: true, output: c.template.render(buildContext(r, g.lastDerivedValues, extra)) });
+      },
+    },
+    '/api/openhab-thing': {
+      GET: () => {
+        const r = g.lastReading;
+        if (!r) return json(409, { error: 'no reading yet', detail: 'the Thing has a channel per value of the last reading from the meter' });
+        const thing = openhabThing(r, g.currentConfig.mqtt, g.meterId);
+        if (thing === null) return json(409, { error: 'not one MQTT message per value', detail: 'choose the openHAB preset for MQTT and save first' });
+        return text(200, thing);
       },
     },
     '/api/test-key': {

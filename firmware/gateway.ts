@@ -177,6 +177,11 @@ export class Gateway {
     return this.config;
   }
 
+  /** The meter's name that never flips (MeterIdentity), null before it is known. */
+  get meterId(): string | null {
+    return this.lastMeterId;
+  }
+
   get lastReading(): Reading | null {
     return this.lastReadingValue;
   }
