@@ -140,9 +140,9 @@ describe('InfluxDB 1.x receives the line protocol preset', () => {
       log: () => {},
     });
     try {
-      for (let i = 0; i < 200 && g.gateway.status().pipeline.readings < lists.length; i++) await sleep(25);
+      for (let i = 0; i < 600 && g.gateway.status().pipeline.readings < lists.length; i++) await sleep(25);
       expect(g.gateway.status().pipeline.readings).toBe(lists.length);
-      for (let i = 0; i < 200 && g.gateway.status().publishers.find((p) => p.name === 'http-push')!.delivered < lists.length; i++) await sleep(25);
+      for (let i = 0; i < 600 && g.gateway.status().publishers.find((p) => p.name === 'http-push')!.delivered < lists.length; i++) await sleep(25);
       const push = g.gateway.status().publishers.find((p) => p.name === 'http-push')!;
       expect(push).toMatchObject({ delivered: lists.length, rejected: 0, failures: 0 });
     } finally {

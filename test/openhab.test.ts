@@ -90,7 +90,7 @@ describe('the openHAB Thing against what the gateway publishes, through mosquitt
     let thing: ReturnType<typeof parseThing>;
     try {
       const auth = { authorization: 'Basic ' + Buffer.from('x:web password').toString('base64') };
-      for (let i = 0; i < 100 && g.gateway.status().publishers[0].delivered < 2; i++) await sleep(50);
+      for (let i = 0; i < 300 && g.gateway.status().publishers[0].delivered < 2; i++) await sleep(50);
       const res = await fetch(`http://127.0.0.1:${g.port}/api/openhab-thing`, { headers: auth });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
