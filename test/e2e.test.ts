@@ -9,6 +9,7 @@ import { startGateway, loadUiAsset, type RunningGateway } from '../hal/node/run.
 import { validateConfig } from '../firmware/config/validate.js';
 import { startBroker, subscribe, type Broker } from './support/mosquitto.js';
 import { requireTool } from './support/tools.js';
+import { makeCerts } from './support/certs.js';
 
 const SHOTS = join(process.cwd(), 'test-output', 'screenshots');
 const PASSWORD = 'my meter, my data';
@@ -178,6 +179,64 @@ describe('the web UI in a real browser', { timeout: 30_000 }, () => {
     await page.locator('[name="mqtt.password"]').fill('');
     await page.locator('[name="mqtt.host"]').fill('127.0.0.1');
     await poll(() => byTest(page, 'rebind-mqtt').isVisible()).toBe(false);
+  });
+
+  it('CA certificate and fingerprint: shown only with TLS or https, a bad one refused in words, saved', async () => {
+    const ca = page.locator('[name="mqtt.caCertificate"]');
+    const fp = page.locator('[name="mqtt.certificateFingerprint"]');
+    const tls = page.locator('[name="mqtt.tls"]');
+    expect(await tls.isChecked()).toBe(false);
+    expect(await ca.isVisible()).toBe(false);
+    await tls.check();
+    await poll(() => fp.isVisible()).toBe(true);
+    await fp.fill('AB:CD');
+    await ca.fill('not a certificate');
+    await byTest(page, 'save-mqtt').click();
+    await poll(() => byTest(page, 'error-mqtt.certificateFingerprint').textContent()).toBe('Must be the SHA-256 fingerprint: 64 hex digits (colons allowed); this has 4 characters');
+    expect(await byTest(page, 'error-mqtt.caCertificate').textContent()).toMatch(/^Paste the certificate in PEM form/);
+    const pem = makeCerts().ca;
+    await ca.fill(pem);
+    await fp.fill('ab cd '.repeat(8) + '01'.repeat(16)); // as people copy it: spaces, lower case
+    await byTest(page, 'save-mqtt').click();
+    await poll(() => byTest(page, 'msg-mqtt').textContent()).toMatch(/saved/i);
+    const saved = await page.evaluate(async () => ((await (await fetch('/api/config')).json()) as { mqtt: unknown }).mqtt);
+    expect(saved).toMatchObject({ tls: true, caCertificate: pem.trim() + '\n', certificateFingerprint: ('ABCD'.repeat(8) + '01'.repeat(16)).replace(/(..)(?!$)/g, '$1:') });
+    await shot(page, 'publishing-tls');
+    // back to the plain broker the other tests use; the fields go with TLS
+    await tls.uncheck();
+    await poll(() => ca.isVisible()).toBe(false);
+    await byTest(page, 'save-mqtt').click();
+    await poll(() => byTest(page, 'msg-mqtt').textContent()).toMatch(/saved/i);
+    // HTTP push: only for an https address
+    const url = page.locator('[name="httpPush.url"]');
+    const httpCa = page.locator('[name="httpPush.caCertificate"]');
+    await url.fill('http://127.0.0.1:9/meter');
+    expect(await httpCa.isVisible()).toBe(false);
+    await url.fill('https://meter.example.net/push');
+    await poll(() => httpCa.isVisible()).toBe(true);
+    await page.locator('[name="httpPush.certificateFingerprint"]').fill('12'.repeat(32));
+    await byTest(page, 'save-http').click();
+    await poll(() => byTest(page, 'msg-http').textContent()).toMatch(/saved/i);
+    const push = await page.evaluate(async () => ((await (await fetch('/api/config')).json()) as { httpPush: unknown }).httpPush);
+    expect(push).toMatchObject({ url: 'https://meter.example.net/push', certificateFingerprint: '12:'.repeat(31) + '12' });
+  });
+
+  it('the openHAB preset links its ready Thing once saved', async () => {
+    const preset = byTest(page, 'preset-mqtt');
+    const link = page.locator('[data-oh]');
+    expect(await link.isVisible()).toBe(false);
+    await preset.selectOption('openhab');
+    await poll(() => link.isVisible()).toBe(true);
+    await byTest(page, 'save-mqtt').click();
+    await poll(() => byTest(page, 'msg-mqtt').textContent()).toMatch(/saved/i);
+    const href = (await link.getAttribute('href'))!;
+    const thing = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+    expect(thing).toMatch(/^Thing mqtt:topic:\S+ .*\[ availabilityTopic="e2e\/status", payloadAvailable="online", payloadNotAvailable="offline" \] \{$/m);
+    expect(thing).toContain('stateTopic="e2e/1-0:1.8.0", unit="Wh"');
+    await preset.selectOption('json');
+    expect(await link.isVisible()).toBe(false);
+    await byTest(page, 'save-mqtt').click();
+    await poll(() => byTest(page, 'msg-mqtt').textContent()).toMatch(/saved/i);
   });
 
   it('exports the configuration and imports it again', async () => {

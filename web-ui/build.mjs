@@ -109,8 +109,9 @@ export function minifyCss(css) {
 
 /**
  * Comments out; white space that contains a line break between two tags is dropped (the source
- * keeps inline text on one line, see index.html); other runs of white space become one space.
- * <pre> and <textarea> in the source are empty, so nothing there is touched.
+ * keeps inline text on one line, see index.html); other runs of white space become one space;
+ * attribute values that need no quotes in HTML lose them. <pre> and <textarea> in the source are
+ * empty, so nothing there is touched.
  */
 export function minifyHtml(html) {
   return html
@@ -118,6 +119,7 @@ export function minifyHtml(html) {
     .replace(/>\s*\n\s*</g, '><')
     .replace(/\s*\n\s*/g, ' ')
     .replace(/[ \t]{2,}/g, ' ')
+    .replace(/<[a-z][^>]*>/g, (tag) => tag.replace(/="([\w.:/#-]+)"/g, '=$1'))
     .trim();
 }
 

@@ -89,7 +89,7 @@ export const PRESETS: readonly Preset[] = /* @__PURE__ */ Object.freeze([
     id: 'openhab',
     name: 'openHAB',
     description:
-      'One message per OBIS value on {{base_topic}}/<OBIS code>, the plain value as payload, for Generic MQTT Thing channels. Names: obis, value, unit, name, timestamp, meter_number. For the Thing\'s availability set Availability Topic {{base_topic}}/status, Payload Available "online", Payload Not Available "offline" (openHAB expects ON/OFF otherwise; the status topic is also Home Assistant\'s, so it stays online/offline).',
+      'One message per OBIS value on {{base_topic}}/<OBIS code>, the plain value as payload, for Generic MQTT Thing channels. Names: obis, value, unit, name, timestamp, meter_number. Once saved, GET /api/openhab-thing gives the Thing ready to paste into a .things file: a channel per value, and the gateway\'s status topic as availability with the payloads online/offline (openHAB\'s defaults are ON/OFF).',
     topicTemplate: '{{base_topic}}/{{obis}}',
     payloadTemplate: '{{value}}',
     escape: 'none',

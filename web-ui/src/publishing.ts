@@ -52,6 +52,13 @@ export const previewAll = (): void => Object.keys(PREVIEWS).forEach((id) => prev
 function describePreset(sel: HTMLSelectElement): void {
   const d = tid(`preset-${sel.dataset.preset}-description`);
   if (d) d.textContent = byId(sel.value)?.description ?? 'Your own templates.';
+  if (sel.dataset.preset === 'mqtt') $('[data-oh]').hidden = sel.value !== 'openhab';
+}
+
+/** CA certificate and fingerprint only where TLS is used: MQTT with TLS, HTTP push to https. */
+function tlsFields(): void {
+  $('[data-tls=mqtt]').hidden = !val('mqtt.tls').checked;
+  $('[data-tls=http]').hidden = !/^https:/i.test(val('httpPush.url').value.trim());
 }
 
 /** Puts "Name: value" in the headers text, replacing a header of that name. */
@@ -100,8 +107,11 @@ export function initPublishing(): void {
   for (const c of $$<HTMLElement>('[data-preview]')) c.addEventListener('input', () => preview(c.dataset.preview!));
   val('mqtt.mode').addEventListener('change', () => (preview('mqtt-topic'), preview('mqtt-payload')));
   val('httpPush.bodyFormat').addEventListener('change', () => preview('http-body'));
+  val('mqtt.tls').addEventListener('change', tlsFields);
+  val('httpPush.url').addEventListener('input', tlsFields);
   for (const f of $$('#page-publishing form'))
     f.addEventListener('filled', () => {
+      tlsFields();
       $$<HTMLSelectElement>('select[data-preset][name]', f).forEach(describePreset);
       // previews only where they are seen; the route starts them when the page opens
       if (f.offsetParent) $$('[data-preview]', f).forEach((c) => preview(c.dataset.preview!, 0));
