@@ -30,6 +30,7 @@ const DERIVED_STATE = 'derived';
 const HISTORY_POINTS = 240;
 const HISTORY_STEP_MS = 15_000;
 const DERIVED_SAVE_MS = 5 * 60_000;
+const QUARTER_MS = 900_000;
 
 export interface GatewayStatus {
   version: string;
@@ -116,7 +117,6 @@ export class Gateway {
   /** the consumption history, when the platform has a store for it */
   private readonly energy: History | null = null;
   private historyError: string | null = null;
-  private lastInterval: CompletedInterval | null = null;
   private metrics: Template;
   /** net power of the last hour for the UI's chart: a fixed ring, one point per 15 s at most
    *  (an array of pairs per push would cost the ESP32 tens of KB) */
@@ -337,20 +337,38 @@ export class Gateway {
     this.recordPower(r, now);
     const derived = this.derived.update(r);
     this.lastDerived = derived;
+    let done: CompletedInterval | null = null;
     if (this.energy) {
       try {
-        const done = this.energy.feed(r, now);
-        if (done) this.lastInterval = done;
+        done = this.energy.feed(r, now);
         this.historyError = null;
       } catch (e) {
         // a failing store costs the history, never the reading
         this.historyFailed(`history: ${(e as Error).message}`);
+      }
+      const last = this.energy.lastInterval;
+      if (last && this.energy.lastEpoch - last.end < QUARTER_MS) {
+        // the quarter hour just past, for templates
+        derived.energy_last_15min_import_wh = last.importWh ?? undefined;
+        derived.energy_last_15min_export_wh = last.exportWh ?? undefined;
+        derived.energy_last_15min_start = last.startLocal;
+        derived.energy_last_15min_end = last.endLocal;
       }
     }
     this.saveDerived(false);
     const mono = this.hal.clock.monotonic();
     this.lastMeterId = this.identity.of(r);
     const delivery: Delivery = { reading: r, derived, receivedMs: now, meterId: this.lastMeterId };
+    if (done) {
+      // the completed quarter hour first, through the outbox: it waits out an outage
+      const entry: Delivery = { reading: r, derived, receivedMs: now, meterId: this.lastMeterId, interval: done };
+      for (const kind of PUBLISHERS) {
+        const p = kind.intervals ? this.publishers.get(kind.id) : undefined;
+        if (!p) continue;
+        this.outboxes.get(kind.id)!.push(entry, mono);
+        p.kick();
+      }
+    }
     for (const [id, p] of this.publishers) {
       if (p.accepts && !p.accepts(mono)) continue;
       this.outboxes.get(id)!.push(delivery, mono);
@@ -472,7 +490,7 @@ export class Gateway {
       history: {
         available: this.energy !== null,
         error: this.historyError,
-        lastInterval: this.lastInterval,
+        lastInterval: this.energy ? this.energy.lastInterval : null,
         skipped: this.energy ? this.energy.skipped : 0,
         flashWrites: this.energy ? this.energy.stats.writes : 0,
         flashErases: this.energy ? this.energy.stats.erases : 0,

@@ -89,6 +89,8 @@ export const QUANTITIES: readonly Quantity[] = /* @__PURE__ */ deepFreeze([
   q('energy_month_export_wh', '', 'Wh', 'Active energy export this month', false, ENERGY_AGGREGATE, 'active_energy_export_month_joules'),
   q('power_avg_15min_w', '', 'W', 'Average net power, current quarter hour', false, POWER_AGGREGATE, 'active_power_net_average_current_quarter_watts'),
   q('power_avg_last_15min_w', '', 'W', 'Average net power, last quarter hour', false, POWER_AGGREGATE, 'active_power_net_average_last_quarter_watts'),
+  q('energy_last_15min_import_wh', '', 'Wh', 'Active energy import, last quarter hour', false, ENERGY_AGGREGATE, 'active_energy_import_last_quarter_joules'),
+  q('energy_last_15min_export_wh', '', 'Wh', 'Active energy export, last quarter hour', false, ENERGY_AGGREGATE, 'active_energy_export_last_quarter_joules'),
 ]);
 
 export function quantityByKey(key: string): Quantity | undefined {

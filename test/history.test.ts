@@ -166,6 +166,8 @@ describe('History', () => {
     h = new History(flash);
     done.push(...run(h, m, t0 + 7 * H + 3 * MIN + 30_000, t0 + 12 * H + 14 * MIN));
     h = new History(flash);
+    // the last quarter hour is known again at once (for templates)
+    expect(h.lastInterval).toMatchObject({ start: t0 + 12 * H - Q, end: t0 + 12 * H, importWh: 125, exportWh: 25, endLocal: '2024-06-10T12:00:00+02:00' });
     done.push(...run(h, m, t0 + 12 * H + 14 * MIN + 30_000, t0 + DAY + 10 * MIN));
     const a = h.query('15min', t0, t0 + 2 * DAY);
     const b = whole.query('15min', t0, t0 + 2 * DAY);

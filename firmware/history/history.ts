@@ -146,7 +146,7 @@ export class History {
   private readonly view = new DataView(this.rec.buffer);
   private readonly at: Boundary[] = [new Boundary(), new Boundary(), new Boundary()];
   /** the last push entered: epoch ms, offset, registers (for the interval in progress) */
-  private lastEpoch = NaN;
+  private sampleEpoch = NaN;
   private lastOffset = NaN;
   private lastImp = NaN;
   private lastExp = NaN;
@@ -154,6 +154,8 @@ export class History {
   maxPowerW: number;
   /** pushes not entered: no meter clock, no registers, no UTC offset to be had */
   skipped = 0;
+  /** the last quarter hour completed without a gap (after a restart: the newest stored one) */
+  lastInterval: CompletedInterval | null = null;
 
   constructor(store: BlockStore, options: { maxPowerW?: number } = {}) {
     this.log = new RingLog(store, RECORD_SIZE, layout(store));
@@ -168,7 +170,28 @@ export class History {
       b.imp = this.view.getFloat64(12, true);
       b.exp = this.view.getFloat64(20, true);
     }
-    if (this.at[QUARTER].known) this.lastOffset = this.at[QUARTER].offsetMin;
+    const q = this.at[QUARTER];
+    if (q.known) {
+      this.lastOffset = q.offsetMin;
+      const v = this.view;
+      const found = this.log.newest(QUARTER, this.rec);
+      const start = v.getUint32(4, true) * MIN_MS;
+      if (found && !(this.rec[10] & FLAG_BASELINE) && q.end - start === QUARTER_MS) {
+        const startOff = v.getInt8(9) * 15;
+        this.lastInterval = {
+          start, end: q.end,
+          importWh: nullable(v.getFloat64(28, true)), exportWh: nullable(v.getFloat64(36, true)),
+          startLocal: isoLocal(start, startOff), endLocal: isoLocal(q.end, q.offsetMin),
+          // the push at the start is in the record before; its delay is not worth a second read
+          meterStart: isoLocal(start, startOff), meterEnd: isoLocal(q.end + q.delayS * 1000, q.offsetMin),
+        };
+      }
+    }
+  }
+
+  /** epoch ms of the meter's clock at the last push entered (NaN: none yet) */
+  get lastEpoch(): number {
+    return this.sampleEpoch;
   }
 
   /** What the log did to the flash (bench, status). */
@@ -198,7 +221,7 @@ export class History {
       return null;
     }
     epoch = local - offsetMin * MIN_MS;
-    this.lastEpoch = epoch;
+    this.sampleEpoch = epoch;
     this.lastOffset = offsetMin;
     this.lastImp = imp;
     this.lastExp = exp;
@@ -219,7 +242,7 @@ export class History {
       if (new Date(wall).getUTCDate() === 1) this.capture(MONTH, b, offsetMin, delayS, imp, exp);
     }
     if (!done || b - prev !== QUARTER_MS) return null;
-    return {
+    return (this.lastInterval = {
       start: prev,
       end: b,
       importWh: nullable(dImp),
@@ -228,7 +251,7 @@ export class History {
       endLocal: isoLocal(b, offsetMin),
       meterStart: isoLocal(prev + prevDelay * 1000, prevOffset),
       meterEnd: isoLocal(epoch, offsetMin),
-    };
+    });
   }
 
   /** the deltas of the last capture */
@@ -363,14 +386,14 @@ export class History {
       return true;
     });
     const b = this.at[ring];
-    if (answer.next === null && b.known && this.lastEpoch > b.end && b.end >= from && b.end < to) {
+    if (answer.next === null && b.known && this.sampleEpoch > b.end && b.end >= from && b.end < to) {
       const wall = b.end + b.offsetMin * MIN_MS;
       // in progress only while it may still end at the next boundary of its resolution
       const limit = ring === QUARTER ? QUARTER_MS : ring === DAY ? DAY_MS + 3_600_000 : nextMonth(wall) - wall + 3_600_000;
-      if (this.lastEpoch - b.end < limit) {
+      if (this.sampleEpoch - b.end < limit) {
         const di = this.lastImp - b.imp;
         const de = this.lastExp - b.exp;
-        answer.current = [b.end, di >= 0 ? round3(di) : null, de >= 0 ? round3(de) : null, b.offsetMin, this.lastEpoch];
+        answer.current = [b.end, di >= 0 ? round3(di) : null, de >= 0 ? round3(de) : null, b.offsetMin, this.sampleEpoch];
       }
     }
     return answer;

@@ -26,7 +26,7 @@ import type { Storage } from '../../hal/hal.js';
 import { deepFreeze } from '../freeze.js';
 import { QUANTITIES, electricityNumber, netPower } from '../quantities.js';
 import type { Reading } from '../reading.js';
-import type { DerivedValues } from '../template/derived.js';
+import { derivedNumber, type DerivedValues } from '../template/derived.js';
 import type { Delivery } from './publisher.js';
 
 /** The flat state object every discovered sensor reads; frame counter and timestamp identify the push. */
@@ -36,7 +36,7 @@ export function haState(r: Reading, derived: DerivedValues | null = null): Recor
     let v: number | undefined;
     if (!qty.derived) v = electricityNumber(r.values, qty.cde, qty.unit);
     else if (qty.key === 'power_net_w') v = netPower(r.values);
-    else v = derived ? derived[qty.key as keyof DerivedValues] : undefined;
+    else v = derivedNumber(derived, qty.key);
     if (v !== undefined) s[qty.key] = v;
   }
   s.meter_number = r.meter.number;

@@ -10,6 +10,15 @@
  * the frame counter and the meter's timestamp every preset carries. After a (re)connect the
  * backlog waits `backlogDelayMs`, so subscribers that reconnect with clean sessions are back.
  *
+ * Completed quarter hours of the history go through the same outbox, so they wait out an outage
+ * like Readings do: one message each on `<base>/energy/15min`, not retained (an interval is an
+ * event: a retained copy would be delivered again to every subscriber that reconnects, and a
+ * consumer that adds intervals up would count it twice), JSON with the interval, its energy and
+ * the meter's clock at both boundaries:
+ *
+ *   {"start":"2024-06-01T12:00:00+02:00","end":"2024-06-01T12:15:00+02:00","start_ms":…,"end_ms":…,
+ *    "import_wh":123,"export_wh":0,"meter_start":"2024-06-01T12:00:04+02:00","meter_end":"…","meter_id":"…"}
+ *
  * Only a change of the connection settings (kind.connection) makes a new publisher; templates,
  * QoS, retain and Home Assistant settings are taken over in place, without offline/online.
  */
@@ -50,7 +59,19 @@ export const MQTT_KIND: PublisherKind = Object.freeze({
   },
   settings: (c: Config) => c.mqtt,
   create: (c: Config, outbox: Outbox<Delivery>, env: PublisherEnv) => new MqttPublisher(c.mqtt, outbox, env),
+  intervals: true,
 });
+
+/** The message of a completed quarter hour (see the header). */
+export function intervalMessage(baseTopic: string, d: Delivery): MqttMessage {
+  const i = d.interval!;
+  const payload = JSON.stringify({
+    start: i.startLocal, end: i.endLocal, start_ms: i.start, end_ms: i.end,
+    import_wh: i.importWh, export_wh: i.exportWh,
+    meter_start: i.meterStart, meter_end: i.meterEnd, meter_id: d.meterId,
+  });
+  return { topic: `${baseTopic}/energy/15min`, payload, retain: false };
+}
 
 export class MqttPublisher implements Publisher {
   readonly name = 'mqtt';
@@ -229,7 +250,8 @@ export class MqttPublisher implements Publisher {
           break;
         }
         if (!this.headMessages) {
-          this.headMessages = this.messagesFor(head.item).concat(this.haMessages(head.item));
+          const d = head.item;
+          this.headMessages = d.interval ? [intervalMessage(this.config.baseTopic, d)] : this.messagesFor(d).concat(this.haMessages(d));
           this.sentOfHead = 0;
         }
         const msgs = this.headMessages;
@@ -241,7 +263,7 @@ export class MqttPublisher implements Publisher {
         }
         this.outbox.shift();
         this.headMessages = null;
-        this.ha.delivered();
+        if (!head.item.interval) this.ha.delivered();
         this.health.succeeded();
       }
     } catch (e) {

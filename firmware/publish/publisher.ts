@@ -17,6 +17,7 @@ import type { Outbox } from '../outbox.js';
 import type { Reading } from '../reading.js';
 import type { DerivedValues } from '../template/derived.js';
 import type { Escape } from '../template/template.js';
+import type { CompletedInterval } from '../history/history.js';
 
 export interface Delivery {
   reading: Reading;
@@ -25,6 +26,8 @@ export interface Delivery {
   receivedMs: number;
   /** the meter's name that never flips (see MeterIdentity); null until one is known */
   meterId: string | null;
+  /** set: this entry is a completed quarter hour (kinds with `intervals`), not the Reading's messages */
+  interval?: CompletedInterval;
 }
 
 export interface PublisherStatus {
@@ -93,6 +96,8 @@ export interface PublisherKind {
   /** all the settings it reads (a change calls update()) */
   settings(config: Config): unknown;
   create(config: Config, outbox: Outbox<Delivery>, env: PublisherEnv): Publisher;
+  /** also delivers each completed quarter hour of the history (Delivery.interval) */
+  intervals?: boolean;
 }
 
 /** "3 min", "45 s", "2 h" */

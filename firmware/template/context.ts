@@ -8,6 +8,10 @@
  *                                       the Reading lacks them
  *   power_net_w                         import − export, when either is there (netPower)
  *   energy_today_import_wh …            the derived values, when given
+ *   energy_last_15min_import_wh/_export_wh, energy_last_15min_start/_end
+ *                                       the last completed quarter hour from the meter's
+ *                                       registers (the history) while it is the one just past;
+ *                                       start/end ISO 8601 local time with the offset
  *   meter_number, system_title, frame_counter, timestamp_ms/_s/_ns
  *   meter_id, meter_slug                a name for the meter: `extra.meter_id` when the caller
  *                                       gives one (the gateway's, which never flips between
@@ -31,7 +35,7 @@
  */
 import type { Reading } from '../reading.js';
 import { epochMs } from './clock.js';
-import type { DerivedValues } from './derived.js';
+import { derivedNumber, type DerivedValues } from './derived.js';
 import { QUANTITIES, electricityNumber, netPower, round3 } from '../quantities.js';
 import { deepFreeze } from '../freeze.js';
 
@@ -127,7 +131,7 @@ export function buildContext(reading: Reading, derived: DerivedValues | null, ex
     let v: number | undefined;
     if (!qty.derived) v = electricityNumber(reading.values, qty.cde, qty.unit);
     else if (qty.key === 'power_net_w') v = netPower(reading.values);
-    else v = derived ? derived[qty.key as keyof DerivedValues] : undefined;
+    else v = derivedNumber(derived, qty.key);
     ctx[qty.key] = v;
     if (v === undefined) continue;
     fields.push({
@@ -140,6 +144,8 @@ export function buildContext(reading: Reading, derived: DerivedValues | null, ex
   }
   const imp = ctx.energy_import_wh as number | undefined;
   const exp = ctx.energy_export_wh as number | undefined;
+  ctx.energy_last_15min_start = derived ? derived.energy_last_15min_start : undefined;
+  ctx.energy_last_15min_end = derived ? derived.energy_last_15min_end : undefined;
   ctx.energy_import_kwh = imp === undefined ? undefined : round3(imp / 1000);
   ctx.energy_export_kwh = exp === undefined ? undefined : round3(exp / 1000);
   if (fields.length > 0) fields[fields.length - 1].last = true;

@@ -33,6 +33,13 @@ export interface DerivedValues {
   power_avg_15min_w: number | undefined;
   /** the same over the last complete quarter hour (W) */
   power_avg_last_15min_w: number | undefined;
+  /** the last completed quarter hour from the registers (history.ts), while it is the one just
+   *  past; set by the gateway, not by DerivedTracker */
+  energy_last_15min_import_wh?: number;
+  energy_last_15min_export_wh?: number;
+  /** its start and end, ISO 8601 local time with the UTC offset */
+  energy_last_15min_start?: string;
+  energy_last_15min_end?: string;
 }
 
 const DAY_MS = 86400000;
@@ -47,6 +54,12 @@ const STATE_KEYS = deepFreeze([
 ] as const);
 /** keys that hold a counter index and must be whole numbers */
 const INTEGER_KEYS: readonly string[] = deepFreeze(['day', 'month', 'quarter']);
+
+/** A numeric derived value by its quantity key (quantities.ts); undefined when absent. */
+export function derivedNumber(d: DerivedValues | null, key: string): number | undefined {
+  const v = d ? d[key as keyof DerivedValues] : undefined;
+  return typeof v === 'number' ? v : undefined;
+}
 
 function out(x: number): number | undefined {
   return isNaN(x) ? undefined : round3(x);
