@@ -96,6 +96,8 @@ export interface ApiOptions {
   ui?: { gzip: Uint8Array; etag: string; /** the German table (web-ui/de.txt), gzipped */ de?: Uint8Array | null } | null;
   /** platform routes (OTA, network), under the same access and same-origin rules */
   routes?: Routes;
+  /** most points one history answer holds (default MAX_POINTS): the device's heap wants fewer */
+  historyMaxPoints?: number;
   /** names of the machine besides `<wifi.hostname>` and `<wifi.hostname>.local` (the host's own name) */
   names?: readonly string[];
 }
@@ -190,7 +192,7 @@ export function createApi(o: ApiOptions): Api {
         const p = parseHistoryQuery(queryOf(req.url) ?? {}, req.headers.accept, h, o.clock.now());
         if (!p.ok) return json(400, { error: p.error, detail: p.detail });
         const r = p.request;
-        const a = h.query(r.resolution, r.from, r.to);
+        const a = h.query(r.resolution, r.from, r.to, o.historyMaxPoints);
         if (r.csv) {
           return {
             status: 200,

@@ -178,6 +178,31 @@ describe('History', () => {
     expect(done.map((d) => d.start)).toEqual(Array.from({ length: 96 }, (_, i) => t0 + i * Q));
   });
 
+  it('a power cut between the day record and the quarter-hour record at midnight loses neither', () => {
+    const t0 = Date.parse('2024-06-10T00:00:00+02:00');
+    const m = new Meter(t0);
+    const flash = memoryFlash();
+    let h = new History(flash);
+    run(h, m, t0 + 5_000, t0 + DAY - 20_000);
+    // the push at 00:00:10 writes the day record, then the power goes before the quarter hour's
+    const write = flash.write;
+    let n = 0;
+    flash.write = (o, b) => {
+      if (++n === 2) throw new Error('power cut');
+      write(o, b);
+    };
+    expect(() => h.feed(m.at(t0 + DAY + 10_000), t0 + DAY + 10_000)).toThrow(/power cut/);
+    flash.write = write;
+    h = new History(flash);
+    run(h, m, t0 + DAY + 40_000, t0 + 2 * DAY + 5 * MIN);
+    const days = h.query('day', t0, t0 + 2 * DAY);
+    expect(days.points.map((p) => p[0])).toEqual([t0, t0 + DAY]);
+    expect(days.gaps).toEqual([]);
+    const quarters = h.query('15min', t0 + DAY - H, t0 + DAY + H);
+    expect(quarters.points).toHaveLength(8);
+    expect(quarters.gaps).toEqual([]);
+  });
+
   it('counts a register that wraps across the wrap, and a meter exchange as a new baseline', () => {
     const h = new History(memoryFlash());
     const t0 = Date.parse('2024-06-10T00:00:00+02:00');
@@ -287,6 +312,10 @@ describe('History', () => {
     const b = h.query('15min', a.next!, t0 + 11 * DAY);
     expect(b.points[0][0]).toBe(a.next);
     expect(b.points.length).toBe(11 * 96 - 1 - MAX_POINTS);
+    // a smaller limit (the device's)
+    const c = h.query('15min', t0, t0 + 11 * DAY, 96);
+    expect(c.points).toHaveLength(96);
+    expect(c.next).toBe(t0 + DAY);
   });
 });
 

@@ -233,14 +233,16 @@ export class History {
     const prev = q.known ? q.end : NaN;
     const prevOffset = q.offsetMin;
     const prevDelay = q.delayS;
+    // month and day first, the quarter hour last: a power cut in between leaves the quarter hour
+    // to be taken again by the next push, and the day or month already taken is not taken twice
+    const wall = b + offsetMin * MIN_MS;
+    if (((wall % DAY_MS) + DAY_MS) % DAY_MS === 0) {
+      if (new Date(wall).getUTCDate() === 1 && !(this.at[MONTH].known && b <= this.at[MONTH].end)) this.capture(MONTH, b, offsetMin, delayS, imp, exp);
+      if (!(this.at[DAY].known && b <= this.at[DAY].end)) this.capture(DAY, b, offsetMin, delayS, imp, exp);
+    }
     const done = this.capture(QUARTER, b, offsetMin, delayS, imp, exp);
     const dImp = this.deltas[0];
     const dExp = this.deltas[1];
-    const wall = b + offsetMin * MIN_MS;
-    if (((wall % DAY_MS) + DAY_MS) % DAY_MS === 0) {
-      this.capture(DAY, b, offsetMin, delayS, imp, exp);
-      if (new Date(wall).getUTCDate() === 1) this.capture(MONTH, b, offsetMin, delayS, imp, exp);
-    }
     if (!done || b - prev !== QUARTER_MS) return null;
     return (this.lastInterval = {
       start: prev,
@@ -353,10 +355,10 @@ export class History {
 
   /**
    * The intervals of a resolution that start in [from, to) (epoch ms), the gaps that overlap it
-   * and the interval in progress if it starts there. At most MAX_POINTS points; `next` says where
+   * and the interval in progress if it starts there. At most maxPoints points; `next` says where
    * to continue.
    */
-  query(resolution: Resolution, from: number, to: number): HistoryAnswer {
+  query(resolution: Resolution, from: number, to: number, maxPoints = MAX_POINTS): HistoryAnswer {
     const ring = RESOLUTIONS.indexOf(resolution);
     const points: HistoryPoint[] = [];
     const gaps: HistoryGap[] = [];
@@ -375,7 +377,7 @@ export class History {
       const exp = nullable(v.getFloat64(36, true));
       if (!(rec[10] & FLAG_BASELINE) && isStep(ring, start, startOff, end, endOff)) {
         if (start < from) return true;
-        if (points.length === MAX_POINTS) {
+        if (points.length >= maxPoints) {
           answer.next = start;
           return false;
         }

@@ -14,6 +14,7 @@ import { parseKeyText } from '../../firmware/keys.js';
 import { MeterSimulator } from '../../firmware/simulator.js';
 import { toHex } from '../../firmware/bytes.js';
 import { consoleLogger, createNodeHal, writeFileAtomic } from './platform.js';
+import type { FileBlockStore } from './block-store.js';
 import { nodeHttpServer } from './http-server.js';
 import { nodeCrypto } from './crypto.js';
 import type { CliIo, Parsed } from './cli.js';
@@ -99,6 +100,7 @@ export async function startGateway(options: {
     port = await server.listen(options.httpPort ?? options.config.http.port, handler);
   } catch (e) {
     await gateway.stop();
+    (hal.historyStore as FileBlockStore | null)?.close();
     throw e;
   }
   logger.log('info', `web UI and API on http://${host.indexOf(':') >= 0 ? `[${host}]` : host}:${port}/`);
@@ -108,6 +110,7 @@ export async function startGateway(options: {
     async stop() {
       await server.close();
       await gateway!.stop();
+      (hal.historyStore as FileBlockStore | null)?.close();
     },
   };
 }
