@@ -9,7 +9,8 @@ import { HISTORY_FILE, fileBlockStore } from '../hal/node/block-store.js';
 import { History, isoLocal } from '../firmware/history/history.js';
 import { parseHistoryQuery } from '../firmware/history/http.js';
 import type { Reading } from '../firmware/reading.js';
-import { memoryFlash } from './support/fakes.js';
+import { fakeGateway, fakeWorld, memoryFlash } from './support/fakes.js';
+import { createApi } from '../firmware/api.js';
 
 process.env.TZ = 'Europe/Vienna';
 
@@ -142,6 +143,20 @@ describe('GET /api/history/energy', () => {
       expect(b.error).toBe(error);
       expect(b.detail).toMatch(detail);
     }
+  });
+});
+
+describe('a gateway without a history store', () => {
+  it('answers 404 with the reason', async () => {
+    const v = validateConfig({ web: { password: PASSWORD } });
+    if (!v.ok) throw new Error('config');
+    const w = fakeWorld();
+    const { g } = fakeGateway(v.config, w);
+    const { handler } = createApi({ gateway: g, clock: w.clock, randomBytes: w.hal.randomBytes, save: () => {}, restart: () => {} });
+    const r = await handler({ method: 'GET', url: '/api/history/energy?resolution=day', headers: { ...AUTH }, body: new Uint8Array(0) });
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body as string)).toEqual({ error: 'no consumption history', detail: 'this gateway has no store for the history' });
+    await g.stop();
   });
 });
 
