@@ -1,41 +1,43 @@
 #!/usr/bin/env node
-// Builds the xsnap-worker binary of @agoric/xsnap from the C sources its npm tarball ships
-// (moddable/xs + xsnap-native), when it is missing. npm skips the package's postinstall, and the
-// XS tests (test/xs*.test.ts, through test/support/tools.ts) and bench/xs.mjs need the binary; it
-// is built on their first run, not at install, so the gateway installs without a C compiler. The make invocation is the one
-// `npm run build:from-env` (src/build.js) runs, release goal only, with the same config env file,
-// so a later `npm run build:from-env` in the package sees the release build as up to date.
+// The XS engine for the XS tests (test/xs*.test.ts, through test/support/tools.ts) and benches
+// (bench/xs*.mjs): the xsnap-worker binary of @agoric/xsnap, compiled from the C sources its npm
+// tarball ships (moddable/xs + xsnap-native). The package lives in a locked project of its own,
+// tools/xs, installed with `npm ci --ignore-scripts`, so that no npm (npm 10 ignores the
+// `allowScripts` field) ever runs its compiler while installing the gateway: the gateway installs
+// without a C compiler, and the engine is installed when missing or stale (the lockfile changed)
+// and built when a test or bench first needs it. The make invocation is the one the package's
+// `npm run build:from-env` (src/build.js) runs, release goal only, with the same config env file.
 //
-//   node scripts/build-xsnap.mjs           build if missing, print the binary's path
-//   node scripts/build-xsnap.mjs --force   rebuild even if present (make decides what is stale)
-//   node scripts/build-xsnap.mjs --check   exit 0 if the binary is there, 1 if not; builds nothing
+//   node scripts/build-xsnap.mjs            install if missing or stale, build if missing, print the binary's path
+//   node scripts/build-xsnap.mjs --install  install if missing or stale; builds nothing
+//   node scripts/build-xsnap.mjs --force    rebuild even if present (make decides what is stale)
+//   node scripts/build-xsnap.mjs --check    exit 0 if the package is current and the binary there, 1 if not; changes nothing
 //
-// Exit codes: 0 built or already there; 1 build failed; 2 cc/make missing or OS unsupported.
+// Exit codes: 0 done or already there; 1 install or build failed; 2 cc/make missing or OS unsupported.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism, type as osType } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const PLATFORMS = { Linux: 'lin', Darwin: 'mac' };
+const DEBIAN = 'apt-get install make gcc libc6-dev';
 
 function fail(code, message) {
   console.error(`build-xsnap: ${message}`);
   process.exit(code);
 }
 
-let pkgDir;
-try {
-  pkgDir = dirname(createRequire(import.meta.url).resolve('@agoric/xsnap/package.json'));
-} catch {
-  fail(2, '@agoric/xsnap is not installed (it is a devDependency: run npm install)');
-}
+const project = fileURLToPath(new URL('../tools/xs/', import.meta.url));
+const pkgDir = join(project, 'node_modules/@agoric/xsnap');
+/** the SHA-256 of the lockfile the installed tree came from */
+const stamp = join(project, 'node_modules/.meterbridge-lock');
+const lockDigest = createHash('sha256').update(readFileSync(join(project, 'package-lock.json'))).digest('hex');
+const current = () => existsSync(join(pkgDir, 'package.json')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === lockDigest;
 
 const platform = PLATFORMS[osType()];
-if (!platform) fail(2, `xsnap has no build for ${osType()} (only Linux and macOS)`);
-
-const bin = join(pkgDir, 'xsnap-native/xsnap/build/bin', platform, 'release/xsnap-worker');
-const force = process.argv.includes('--force');
+const bin = platform && join(pkgDir, 'xsnap-native/xsnap/build/bin', platform, 'release/xsnap-worker');
 
 function runnable(path) {
   try {
@@ -46,8 +48,23 @@ function runnable(path) {
   }
 }
 
-if (process.argv.includes('--check')) process.exit(runnable(bin) ? 0 : 1);
-if (runnable(bin) && !force) {
+if (process.argv.includes('--check')) process.exit(current() && bin && runnable(bin) ? 0 : 1);
+
+if (!current()) {
+  // the npm that runs us when there is one (npm 10 or 11 alike), else the one on the PATH
+  const npmCli = process.env.npm_execpath?.endsWith('npm-cli.js') ? [process.execPath, process.env.npm_execpath] : ['npm'];
+  console.error(`build-xsnap: installing the XS engine package (npm ci --ignore-scripts in tools/xs) …`);
+  const ci = spawnSync(npmCli[0], [...npmCli.slice(1), 'ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: ['ignore', 2, 'pipe'], encoding: 'utf8' });
+  if (ci.status !== 0) {
+    const why = ci.error?.message ?? (ci.stderr.trim().split('\n').filter((l) => /ERR/.test(l)).slice(0, 2).join(' ') || `exit ${ci.status}`);
+    fail(1, `npm ci in tools/xs failed (${why})`);
+  }
+  writeFileSync(stamp, `${lockDigest}\n`);
+}
+if (process.argv.includes('--install')) process.exit(0);
+
+if (!platform) fail(2, `xsnap has no build for ${osType()} (only Linux and macOS)`);
+if (runnable(bin) && !process.argv.includes('--force')) {
   console.log(bin);
   process.exit(0);
 }
@@ -56,12 +73,8 @@ function has(cmd) {
   return spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 const missing = ['cc', 'make'].filter((c) => !has(c));
-if (missing.length) {
-  fail(2, `${missing.join(' and ')} not found, needed once to build the XS engine for the XS tests: apt-get install build-essential (macOS: xcode-select --install)`);
-}
-if (!existsSync(join(pkgDir, 'moddable/xs/includes/xs.h'))) {
-  fail(2, `${pkgDir} ships no XS sources (moddable/xs); reinstall @agoric/xsnap`);
-}
+if (missing.length) fail(2, `${missing.join(' and ')} not found, needed once to build the XS engine for the XS tests: ${DEBIAN} (macOS: xcode-select --install)`);
+if (!existsSync(join(pkgDir, 'moddable/xs/includes/xs.h'))) fail(2, `${pkgDir} ships no XS sources (moddable/xs); delete tools/xs/node_modules to reinstall it`);
 
 const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
 // As in src/build.js: variables that change the output also go into build.config.env, which the

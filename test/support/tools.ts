@@ -2,8 +2,9 @@
  * Test support: the programs some tests run, one table, and the Debian package that provides
  * each. A test that needs a missing one fails with one line naming the package to install,
  * instead of an ENOENT deep in a stack trace; test/support/global-setup.ts lists every missing
- * one before the run. The XS engine is compiled here, on the first test that needs it, not at
- * install: the gateway itself needs no C compiler.
+ * one before the run. The XS engine is a project of its own (tools/xs), installed by the global
+ * setup and compiled here, on the first test that needs it, never at install: the gateway itself
+ * needs no C compiler.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ const onPath = (cmd: string, ...also: string[]) => () =>
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const xsnapScript = `${root}scripts/build-xsnap.mjs`;
-/** the xsnap-worker binary is there already, or cc and make can build it */
+/** the xsnap-worker binary is there already (and its package current), or cc and make can build it */
 const xsnapBuilt = () => spawnSync(process.execPath, [xsnapScript, '--check'], { stdio: 'ignore' }).status === 0;
 
 export const TOOLS = Object.freeze({
@@ -31,7 +32,7 @@ export const TOOLS = Object.freeze({
   socat: { why: 'the serial port tests', debian: 'socat', present: onPath('socat') },
   openssl: { why: 'the MQTT TLS test', debian: 'openssl', present: onPath('openssl') },
   influxd: { why: 'the InfluxDB test', debian: 'influxdb', present: onPath('influxd', '/usr/bin/influxd') },
-  cc: { why: 'building the XS engine for the XS tests', debian: 'build-essential', present: () => xsnapBuilt() || (onPath('cc')() && onPath('make')()) },
+  cc: { why: 'building the XS engine for the XS tests', debian: 'make gcc libc6-dev', present: () => xsnapBuilt() || (onPath('cc')() && onPath('make')()) },
 } satisfies Record<string, Tool>);
 
 export type ToolName = keyof typeof TOOLS;
@@ -47,7 +48,7 @@ export function requireTool(name: ToolName): void {
   if (!TOOLS[name].present()) throw new Error(missingMessage([name]));
 }
 
-/** The xsnap-worker binary, compiled from @agoric/xsnap's C sources on first use. */
+/** The xsnap-worker binary, compiled from @agoric/xsnap's C sources (tools/xs) on first use. */
 export function xsnapBinary(): string {
   requireTool('cc');
   const r = spawnSync(process.execPath, [xsnapScript], { encoding: 'utf8' });
