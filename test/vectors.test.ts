@@ -7,7 +7,8 @@ import { softwareCrypto } from '../firmware/crypto/gcm.js';
 import { nodeCrypto } from '../hal/node/crypto.js';
 import type { Reading } from '../firmware/reading.js';
 import type { DecodeError } from '../firmware/errors.js';
-import { allVectors as vectors, hex, wire, type Vector } from './helpers.js';
+import { crc16x25 } from '../firmware/link/hdlc.js';
+import { allVectors as vectors, apduOf, concat, hex, vector, wire, type Vector } from './helpers.js';
 
 function keysOf(v: Vector): DecoderKeys {
   return {
@@ -161,5 +162,107 @@ describe('plaintext check', () => {
     const { readings, errors } = decode(hex(v.plaintext_hex!), {}, softwareCrypto);
     expect(errors).toEqual([]);
     expectValues(readings[0], v);
+  });
+});
+
+/**
+ * An encrypted descriptor-list push as a Landis+Gyr E450 sends one: the plain Cyprus push
+ * (cy-lgz-e450-descriptor-list-1) encrypted and authenticated (security 0x30) with the keys and
+ * system title of the Burgenland E450 (at-netzburgenland-lgz-e450-amsreader501), then split into
+ * General-Block-Transfer blocks, one per HDLC frame, with the frame header of the E450's own
+ * pushes (7E A0xx CE FF 03 13, the LLC header in the first frame only; lgz-e450-gbt-1).
+ */
+function e450Push(plain: Uint8Array, counter: number, sc = 0x30): Uint8Array {
+  const keys = vector('at-netzburgenland-lgz-e450-amsreader501');
+  const title = hex('4C 47 5A 67 72 A9 A1 11'); // LGZ… of the Burgenland push
+  const data = plain.slice();
+  const tag = sc & 0x10 ? new Uint8Array(12) : null;
+  const iv = concat(title, Uint8Array.of(counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff));
+  const aad = tag ? concat(Uint8Array.of(sc), hex(keys.auth_key!)) : null;
+  softwareCrypto.gcmEncryptInPlace(softwareCrypto.importKey(hex(keys.key!)), iv, data, 0, data.length, aad, tag);
+  const content = 5 + data.length + (tag ? 12 : 0);
+  const glo = concat(Uint8Array.of(0xdb, 8), title, Uint8Array.of(0x82, content >> 8, content & 0xff, sc), iv.subarray(8), data, tag ?? new Uint8Array(0));
+  const frames: Uint8Array[] = [];
+  const BLOCK = 120;
+  for (let at = 0, n = 1; at < glo.length; at += BLOCK, n++) {
+    const block = glo.subarray(at, at + BLOCK);
+    const last = at + BLOCK >= glo.length;
+    const gbt = concat(Uint8Array.of(0xe0, last ? 0xc0 : 0x40, n >> 8, n & 0xff, 0, 0), block.length < 0x80 ? Uint8Array.of(block.length) : Uint8Array.of(0x81, block.length), block);
+    const info = n === 1 ? concat(hex('E6 E7 00'), gbt) : gbt;
+    const f = concat(hex('7E A0 00 CE FF 03 13 00 00'), info, new Uint8Array(3));
+    f[2] = f.length - 2;
+    const hcs = crc16x25(f, 1, 7);
+    f[7] = hcs & 0xff;
+    f[8] = hcs >> 8;
+    const fcs = crc16x25(f, 1, f.length - 3);
+    f[f.length - 3] = fcs & 0xff;
+    f[f.length - 2] = fcs >> 8;
+    f[f.length - 1] = 0x7e;
+    frames.push(f);
+  }
+  return concat(...frames);
+}
+
+describe('an encrypted E450 descriptor-list push, end to end', () => {
+  const cy = vector('cy-lgz-e450-descriptor-list-1');
+  const plain = apduOf(cy);
+  const burgenland = vector('at-netzburgenland-lgz-e450-amsreader501');
+  const keys = keysOf(burgenland);
+
+  it('the plain push is what the encrypted one carries: a structure of 21 (the definitions and 20 values)', () => {
+    expect(plain[0]).toBe(0x0f); // data-notification
+    expect([...plain.subarray(18, 27)]).toEqual([0x02, 21, 0x01, 21, 0x02, 0x04, 0x12, 0x00, 0x28]); // first definition: class 40
+  });
+
+  it.each([
+    ['software AES-GCM', softwareCrypto],
+    ['node:crypto', nodeCrypto],
+  ])('decrypts, verifies the tag and lines the 20 values up with definitions 2…21 (%s)', (_name, crypto) => {
+    const bytes = e450Push(plain, 0x2180f7);
+    expect(bytes.length).toBeGreaterThan(3 * 120); // four GBT blocks in four HDLC frames
+    const { readings, errors } = decode(bytes, keys, crypto);
+    expect(errors).toEqual([]);
+    expect(readings).toHaveLength(1);
+    const r = readings[0];
+    expectValues(r, cy);
+    expect(Object.keys(r.values)).toHaveLength(Object.keys(cy.expected).length + 1); // and the clock 0-0:1.0.0
+    expect(r.timestamp?.slice(0, 19)).toBe(cy.timestamp);
+    expect(r.frameCounter).toBe(0x2180f7);
+    expect(r.meter.systemTitle).toBe('4C475A6772A9A111');
+    expect(r.security).toEqual({ control: 0x30, encrypted: true, authenticated: true, tag: 'verified' });
+    expect(r.values['1-0:1.7.0']).toEqual({ value: 187, unit: 'W' });
+  });
+
+  it('chunked anywhere it gives the same Reading', () => {
+    const bytes = e450Push(plain, 0x2180f8);
+    const whole = decode(bytes, keys, softwareCrypto).readings;
+    for (const size of [1, 7, 64, 133]) {
+      const got: Reading[] = [];
+      const d = new MeterDecoder({ crypto: softwareCrypto, keys, onReading: (r) => got.push(r), onError: (e) => expect.fail(`${e.kind}: ${e.detail}`) });
+      for (let i = 0; i < bytes.length; i += size) d.push(bytes.subarray(i, i + size));
+      expect(got).toEqual(whole);
+    }
+  });
+
+  // one value too many: a structure of 22 for 21 definitions whose first is the object list
+  const malformed = concat(plain.subarray(0, 19), Uint8Array.of(22), plain.subarray(20), hex('12 00 01'));
+
+  it('a malformed descriptor list behind a verified tag is a layout error naming its shape, never a Reading', () => {
+    const { readings, errors } = decode(e450Push(malformed, 0x2180f9), keys, softwareCrypto);
+    expect(readings).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].kind).toBe('layout');
+    expect(errors[0].detail).toContain('descriptor list of 21 capture object definitions, the first {class 40, 0-8:25.9.0, attribute 2}, definition 1 being the object list itself, in a structure of 22 items (21 besides the definitions): the values cannot be lined up with the definitions');
+  });
+
+  it('encryption only (security 0x20, no tag): the same list decodes, a malformed one is refused as wrong key or corrupt', () => {
+    const ok = decode(e450Push(plain, 0x2180fa, 0x20), keys, softwareCrypto);
+    expect(ok.errors).toEqual([]);
+    expectValues(ok.readings[0], cy);
+    expect(ok.readings[0].security).toMatchObject({ control: 0x20, encrypted: true, authenticated: false });
+    const bad = decode(e450Push(malformed, 0x2180fb, 0x20), keys, softwareCrypto);
+    expect(bad.readings).toEqual([]);
+    expect(bad.errors.map((e) => e.kind)).toEqual(['wrong-key-or-corrupt']);
+    expect(bad.errors[0].detail).toContain('(layout: descriptor list of 21 capture object definitions');
   });
 });
