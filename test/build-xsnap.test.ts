@@ -19,6 +19,11 @@ describe('the XS engine outside the gateway install', () => {
     expect(Object.keys(packages).filter((k) => k.includes('@agoric/'))).toEqual([]);
   });
 
+  it('the lockfile is in the form npm 10 and npm 11 both leave as it is (npm 10 drops `libc` fields)', () => {
+    const packages: Record<string, { libc?: string[] }> = json('package-lock.json').packages;
+    expect(Object.entries(packages).filter(([, p]) => p.libc).map(([k]) => k)).toEqual([]);
+  });
+
   it('tools/xs locks the engine package, and its install stays out of git', () => {
     const lock = json('tools/xs/package-lock.json');
     expect(lock.packages['node_modules/@agoric/xsnap']).toMatchObject({ version: json('tools/xs/package.json').dependencies['@agoric/xsnap'], hasInstallScript: true });
