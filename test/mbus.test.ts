@@ -485,3 +485,73 @@ describe('bounded memory: 1 MB of random bytes mixed with real pushes', () => {
     expect(JSON.stringify(whole.events) === JSON.stringify(r.events)).toBe(true);
   }, 60_000);
 });
+
+describe('noise never holds back a good push: a header that waits for its bytes gives way to a complete frame after it', () => {
+  const salzburg = wire(vector(SALZBURG)); // one frame, 99 bytes
+  const noe = wire(vector(NOE)); // 256 + 26 bytes
+
+  it('68 FF FF 68 before real pushes: each push is delivered the moment its last byte arrives', () => {
+    const noise = hex('68 FF FF 68'); // announces 261 bytes
+    const r = new Recorder();
+    const link = mbus(r);
+    link.push(noise);
+    link.push(salzburg);
+    expect(r.apdus).toHaveLength(1); // not after 261 bytes: now
+    link.push(noe);
+    expect(r.apdus).toHaveLength(2);
+    expect(r.trace).toEqual(['length@1', 'frame@4', 'apdu', `frame@${4 + salzburg.length}`, `frame@${4 + salzburg.length + 256}`, 'apdu']);
+    expect(r.errors[0].detail).toBe('M-Bus header announced L=255, but a complete frame starts 4 bytes after it: the header was noise');
+  });
+
+  it('the header announcing the EVN overflow length (68 00 00 68, 262 bytes) gives way too', () => {
+    const r = new Recorder();
+    const link = mbus(r);
+    link.push(concat(hex('68 00 00 68 12 34'), salzburg));
+    expect(r.apdus).toHaveLength(1);
+    expect(r.errorList).toEqual([['length', 1]]);
+  });
+
+  it('a frame that ends after the claimed end does not count: the header is judged by its own bytes', () => {
+    // 68 05 05 68 claims 11 bytes; the Salzburg frame starting after 3 bytes ends long after that
+    const input = concat(hex('68 05 05 68 01 02 03'), salzburg);
+    const r = run(mbus, [input]);
+    expect(r.apdus).toHaveLength(1);
+    expect(r.errorList).toEqual([['stop-byte', 10]]);
+    expectSameAtEveryChunking(mbus, input);
+  });
+
+  it('noise headers between real pushes, at every chunk size: the same events, every push out', () => {
+    const [fa, last] = framesOf(NOE);
+    const stream = concat(hex('68 FF FF 68'), salzburg, hex('68 C8 C8 68 01'), noe, hex('68 FA FA 68 53 FF 00 01'), fa, hex('68 FF'), last, salzburg, hex('68 80 80 68'));
+    const whole = expectSameAtEveryChunking(mbus, stream);
+    expect(whole.apdus.map((a) => a.length)).toEqual([88, 260, 260, 88]);
+    const second = 4 + salzburg.length; // 68 C8 C8 68 01: claims 206 bytes, the NÖ push after it ends later
+    const third = second + 5 + noe.length; // 68 FA FA 68 53 FF 00 01: claims 256, the NÖ frame after it ends later
+    expect(whole.errorList).toEqual([
+      ['length', 1], // gave way to the Salzburg push inside the 261 bytes it claimed
+      ['stop-byte', second + 205], // judged by its own bytes, while the NÖ push was still arriving
+      ['stop-byte', third + 255],
+      ['garbage', third + 8 + fa.length], // 68 FF
+      ['truncated', stream.length - 4], // 68 80 80 68 at the end, then its last 68
+      ['truncated', stream.length - 1],
+    ]);
+    expect(whole.frames.map((f) => f.offset)).toEqual([4, second + 5, second + 5 + 256, third + 8, third + 8 + fa.length + 2, third + 10 + fa.length + last.length]);
+    // byte by byte, every frame comes out with its own last byte: none waited for a noise header
+    const seen: number[] = [];
+    const link = new MbusLink({ frame: (_b, start, end, offset) => seen.push(offset + end - start - 1), apdu() {}, error() {} });
+    const arrivedAt: number[] = [];
+    for (let i = 0; i < stream.length; i++) {
+      link.push(stream, i, i + 1);
+      while (arrivedAt.length < seen.length) arrivedAt.push(i);
+    }
+    expect(arrivedAt).toEqual(seen);
+    expect(seen).toHaveLength(6);
+    // and in every chunk size from 1 to the stream's length, fed in runs of that size
+    for (let size = 1; size <= stream.length; size++) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < stream.length; i += size) chunks.push(stream.subarray(i, i + size));
+      const r = run(mbus, chunks);
+      if (JSON.stringify(r.events) !== JSON.stringify(whole.events)) expect(r.events, `chunks of ${size}`).toEqual(whole.events);
+    }
+  });
+});

@@ -10,6 +10,9 @@
  * 0x26/0x72 at TINETZ and KSM-West); Elster and others push one frame with CI 0x10. Some
  * Sagemcom T210-D at EVN announce 68 01 01 68 for a 257-byte frame: L overflowed and the checksum
  * is right for the real length, so an L below the minimum is read as L + 256.
+ * Noise that looks like a header (68 FF FF 68) announces up to 262 bytes: while such a header waits
+ * for them, a complete frame found in the bytes after it shows the header was noise, and that frame
+ * is delivered at once (see `innerFrame`), so noise never holds back a good push.
  * This layer does not know what the user data means: it delivers joined segments to the sink.
  */
 import {
@@ -23,7 +26,7 @@ import {
 } from '../constants.js';
 import { hex2 } from '../bytes.js';
 import { Assembler } from './assembler.js';
-import { FrameScanner, NEED_MORE, SKIP, type LinkSink } from './scanner.js';
+import { FrameScanner, NEED_MORE, RESYNC, SKIP, type LinkSink } from './scanner.js';
 
 /** 258 data bytes (L up to 2 + 256) + 6 framing bytes, with room for the next header. */
 const FRAME_BUFFER = 272;
@@ -48,6 +51,12 @@ export class MbusLink extends FrameScanner {
     let l = b[1];
     if (l < MBUS_MIN_L) l += 256; // the EVN Sagemcom length overflow
     const total = l + 6;
+    const inner = this.innerFrame(total);
+    if (inner > 0) {
+      this.report('length', this.base + 1, `M-Bus header announced L=${l}, but a complete frame starts ${inner} bytes after it: the header was noise`);
+      this.resyncAt = inner;
+      return RESYNC;
+    }
     if (this.len < total) return NEED_MORE;
     if (b[total - 1] !== MBUS_STOP) {
       this.report('stop-byte', this.base + total - 1, `M-Bus frame of L=${l} should end in 0x16 but ends in 0x${hex2(b[total - 1])}`);
@@ -64,6 +73,32 @@ export class MbusLink extends FrameScanner {
     this.goodFrame(total);
     this.segment(6, 4 + l);
     return total;
+  }
+
+  /**
+   * Where a complete, valid frame starts inside the bytes the header at buf[0] claims (0: none).
+   * Only frames that end before the claimed end count (a frame ending later does not hold the
+   * header's check back), and of those the one that ends first: exactly the frame that byte-by-byte
+   * input would complete first, so the outcome does not depend on how the input was chunked.
+   */
+  private innerFrame(total: number): number {
+    const b = this.buf;
+    const limit = this.len < total ? this.len : total - 1;
+    let best = 0;
+    let bestEnd = limit + 1;
+    for (let j = 1; j + MBUS_MIN_L + 6 <= limit; j++) {
+      if (b[j] !== MBUS_START || b[j + 3] !== MBUS_START || b[j + 1] !== b[j + 2]) continue;
+      let l = b[j + 1];
+      if (l < MBUS_MIN_L) l += 256;
+      const end = j + l + 6;
+      if (end >= bestEnd || b[end - 1] !== MBUS_STOP) continue;
+      let sum = 0;
+      for (let i = j + 4; i < j + 4 + l; i++) sum += b[i];
+      if ((sum & 0xff) !== b[j + 4 + l]) continue;
+      best = j;
+      bestEnd = end;
+    }
+    return best;
   }
 
   /** b[6] is CI; user data runs to dataEnd. */

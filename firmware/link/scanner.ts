@@ -19,6 +19,7 @@ export interface LinkSink {
 export const NEED_MORE = 0;
 export const SKIP = -1; // not a frame here (error reported, or none to report): drop one byte
 export const FILL = -2; // a byte that legitimately stands between frames (HDLC flags): drop it silently
+export const RESYNC = -3; // drop `resyncAt` bytes silently: a header already reported as noise, up to the next frame
 
 export abstract class FrameScanner {
   protected readonly buf: Uint8Array;
@@ -29,6 +30,8 @@ export abstract class FrameScanner {
   private garbageCount = 0;
   /** after a rejected frame its remaining bytes are not reported again as garbage */
   private quietUntil = 0;
+  /** with RESYNC: where in buf the next frame starts */
+  protected resyncAt = 0;
 
   constructor(
     capacity: number,
@@ -83,7 +86,7 @@ export abstract class FrameScanner {
 
   /**
    * Looks at buf[0, len): returns the number of bytes of a good frame (already delivered to the
-   * sink), NEED_MORE, or SKIP. Called only when buf[0] is the start byte.
+   * sink), NEED_MORE, SKIP, FILL or RESYNC. Called only when buf[0] is the start byte.
    */
   protected abstract tryFrame(atEnd: boolean): number;
 
@@ -115,6 +118,10 @@ export abstract class FrameScanner {
       }
       if (r === FILL) {
         this.drop(1);
+        continue;
+      }
+      if (r === RESYNC) {
+        this.drop(this.resyncAt);
         continue;
       }
       if (r === SKIP) {
