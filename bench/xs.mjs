@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { buildXsScript } from '../test/xs/bundle.mjs';
 import { XsWorker } from '../test/xs/driver.mjs';
+import { helpers, reencryptable, series } from './pushes.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const WARMUP = 20;
@@ -112,6 +113,33 @@ try {
   console.log(`slots × ${HOST_SLOT} B (this 64-bit host) and × ${ESP32_SLOT} B (ESP32); ArrayBuffer and string chunk bytes are not included`);
   console.table(rows);
   console.log(notes.length ? `cross-check (50 decodes in one command) disagrees:\n  ${notes.join('\n  ')}` : 'cross-check: 50 decodes in one command agree with the per-command figures');
+
+  // The plausibility guard in the firmware's steady state: one decoder fed the meter's pushes one
+  // after another (growing frame counters, bench/pushes.mjs), with and without the guard, the
+  // same bytes through both. XS computrons are deterministic: the difference is the guard's.
+  const guardRows = [];
+  const SERIES = WARMUP + 2 * SAMPLES + 3 * SAMPLES + 10;
+  for (const v of ordered.filter((x) => /^(68|7e)/i.test(x.frames_hex[0]) && reencryptable(x))) {
+    await cmd({ op: 'series', id: v.id, pushes: series(v, SERIES).map((p) => Buffer.from(p).toString('hex')), key: v.key, authKey: v.auth_key });
+    const per = {};
+    for (const guard of [false, true]) {
+      for (let i = 0; i < WARMUP; i++) await cmd({ op: 'next', id: v.id, guard });
+      const one = await measure({ op: 'next', id: v.id, guard, n: 1 });
+      const base = await measure({ op: 'next', id: v.id, guard, n: 0 });
+      if (one.reply.readings !== 1 || one.reply.errors !== 0) throw new Error(`${v.id}: guard ${guard}: ${JSON.stringify(one.reply)}`);
+      per[guard] = { compute: one.compute - base.compute, slots: one.slots - base.slots };
+    }
+    guardRows.push({
+      frame: v.id,
+      'compute/push': int(per.false.compute),
+      'with guard': int(per.true.compute),
+      'guard: compute': `+${((per.true.compute / per.false.compute - 1) * 100).toFixed(1)} %`,
+      'slots/push': int(per.false.slots),
+      'slots with guard': int(per.true.slots),
+    });
+  }
+  console.log('\nthe plausibility guard on XS: one decoder fed the meter\'s next push (new frame counter), without and with the guard');
+  console.table(guardRows);
 
   const code = readFileSync(core, 'utf8');
   const raw = Buffer.byteLength(code);

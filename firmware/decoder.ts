@@ -381,7 +381,8 @@ export class MeterDecoder {
       if (verdict === GUARD_RESYNC && this.onNotice) this.onNotice(guard.detail);
     }
     let n = 0;
-    for (const _ in reading.values) n++;
+    if (guard !== null) n = guard.valueCount;
+    else for (const _ in reading.values) n++;
     this.stats.readings++;
     this.stats.lastValueCount = n;
     this.onReading(reading);

@@ -22,7 +22,7 @@
  * other: after RESYNC_PUSHES such pushes in a row the guard starts again from them, and says so.
  * It knows Readings, not bytes: what a corruption did to a low digit of a value it cannot see.
  */
-import type { Reading } from './reading.js';
+import type { Reading, Value } from './reading.js';
 
 export interface GuardOptions {
   /** the largest power the meter can measure per direction, in W (default 100 kW) */
@@ -57,26 +57,25 @@ class Baseline {
   receivedMs = NaN;
   number: string | null = null;
   name: string | null = null;
-  /** the OBIS codes of the push, in order (the decoder's cached strings: compared by reference) */
-  readonly keys: string[] = [];
+  /** the OBIS codes of the push, in order (the decoder's cached strings: compared by reference);
+   *  never changed once assigned, so baselines with the same list share one array */
+  keys: readonly string[] = NO_KEYS;
   readonly energy = new Map<string, number>();
 
-  assign(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keys: readonly string[], keyCount: number): void {
+  assign(r: Reading, p: Push, receivedMs: number): void {
     this.set = true;
     this.number = r.meter.number;
     this.name = r.meter.logicalDeviceName;
-    const mine = this.keys;
-    mine.length = keyCount;
-    for (let i = 0; i < keyCount; i++) mine[i] = keys[i];
+    const keys = p.keys;
+    this.keys = p.keysLike ?? keys.slice(0, p.count);
     this.counter = r.frameCounter ?? -1;
-    this.clockMs = clockMs;
-    this.clockZoned = zoned;
+    this.clockMs = p.clockMs;
+    this.clockZoned = p.zoned;
     this.receivedMs = receivedMs;
-    const values = r.values;
-    for (let i = 0; i < keyCount; i++) {
-      const key = keys[i];
-      const v = values[key];
-      if (isEnergy(v.unit) && typeof v.value === 'number') this.energy.set(key, v.value);
+    const at = p.energyAt;
+    for (let k = 0; k < p.energyCount; k++) {
+      const i = at[k];
+      this.energy.set(keys[i], p.vals[i].value as number);
     }
   }
 
@@ -88,11 +87,27 @@ class Baseline {
     this.receivedMs = o.receivedMs;
     this.number = o.number;
     this.name = o.name;
-    this.keys.length = 0;
-    for (let i = 0; i < o.keys.length; i++) this.keys.push(o.keys[i]);
+    this.keys = o.keys;
     this.energy.clear();
     o.energy.forEach((v, k) => this.energy.set(k, v));
   }
+}
+
+/** The Reading being judged, read once: its OBIS codes and values in order, where its energy
+ *  registers are, its clock. Reused arrays: judging a push allocates nothing. */
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
+class Push {
+  readonly keys: string[] = [];
+  readonly vals: Value[] = [];
+  count = 0;
+  /** indices of the energy registers (numbers in Wh, varh, VAh) */
+  readonly energyAt: number[] = [];
+  energyCount = 0;
+  /** an accepted push's list of the same keys in the same order (shared instead of copied), or null */
+  keysLike: readonly string[] | null = null;
+  clockMs = NaN;
+  zoned = false;
 }
 
 class MeterState {
@@ -104,13 +119,13 @@ class MeterState {
   readonly candidate = new Baseline();
   streak = 0;
 
-  accept(r: Reading, clockMs: number, zoned: boolean, receivedMs: number, keys: readonly string[], keyCount: number): void {
+  accept(r: Reading, p: Push, receivedMs: number): void {
     // swapped, not copied: registers missing from this push keep an older value, which still
     // bounds them from below
     const t = this.before;
     this.before = this.accepted;
     this.accepted = t;
-    t.assign(r, clockMs, zoned, receivedMs, keys, keyCount);
+    t.assign(r, p, receivedMs);
     this.last = r;
     this.streak = 0;
   }
@@ -140,17 +155,6 @@ function isEnergy(unit: string | undefined): boolean {
   return unit === 'Wh' || unit === 'varh' || unit === 'VAh';
 }
 
-function digit(s: string, i: number): number {
-  const c = s.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : NaN;
-}
-
-function num(s: string, i: number, n: number): number {
-  let v = 0;
-  for (let k = 0; k < n; k++) v = v * 10 + digit(s, i + k);
-  return v;
-}
-
 /** The largest of 1000, 100, 10 that divides both values: the register's resolution. */
 function resolution(a: number, b: number): number {
   if (a % 1000 === 0 && b % 1000 === 0) return 1000;
@@ -168,15 +172,15 @@ export class PlausibilityGuard {
   previous: number | string | null = null;
   detail = '';
   private readonly meters = new Map<string, MeterState>();
-  /** the clock of the Reading being judged (parsed once per push) */
-  private clockMs = NaN;
-  private clockZoned = false;
-  /** the OBIS codes of the Reading being judged, in order (a reused array) */
-  private readonly keys: string[] = [];
-  private keyCount = 0;
+  private readonly push = new Push();
 
   constructor(options: GuardOptions = {}) {
     this.maxPowerW = options.maxPowerW ?? DEFAULT_MAX_POWER_W;
+  }
+
+  /** How many values the Reading last judged has (the decoder's count, without enumerating them again). */
+  get valueCount(): number {
+    return this.push.count;
   }
 
   /** Forgets every meter (a new key or source). */
@@ -198,11 +202,9 @@ export class PlausibilityGuard {
       m = new MeterState();
       this.meters.set(id, m);
     }
-    this.parseClock(r.timestamp);
-    this.collectKeys(r);
-    if (!this.inRange(r)) return GUARD_REJECT; // never plausible, whatever came before
+    if (!this.read(r, m)) return GUARD_REJECT; // out of range: never plausible, whatever came before
     if (this.fits(m.accepted, r, receivedMs) && this.sameKeys(m, r)) {
-      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keys, this.keyCount);
+      m.accept(r, this.push, receivedMs);
       return GUARD_ACCEPT;
     }
     // keep the violation against the accepted push: that is what gets reported
@@ -214,7 +216,7 @@ export class PlausibilityGuard {
       const t = m.accepted;
       m.accepted = m.before;
       m.before = t;
-      m.accept(r, this.clockMs, this.clockZoned, receivedMs, this.keys, this.keyCount);
+      m.accept(r, this.push, receivedMs);
       return GUARD_ACCEPT;
     }
     // a chain of pushes that agree with each other, each carrying every register the chain has
@@ -223,7 +225,7 @@ export class PlausibilityGuard {
       m.streak = 1;
       m.candidate.energy.clear();
     }
-    m.candidate.assign(r, this.clockMs, this.clockZoned, receivedMs, this.keys, this.keyCount);
+    m.candidate.assign(r, this.push, receivedMs);
     if (m.streak >= RESYNC_PUSHES) {
       m.accepted.copyFrom(m.candidate);
       m.before.set = false;
@@ -240,19 +242,69 @@ export class PlausibilityGuard {
     return GUARD_REJECT;
   }
 
-  private collectKeys(r: Reading): void {
-    const keys = this.keys;
+  /**
+   * Reads the Reading into `push` in one pass over its values (on XS every enumeration and every
+   * lookup by name costs; an enumeration also allocates): names, values, where the energy
+   * registers are, whether the names are those of `accepted`, and the clock. Checks the physical
+   * ranges on the way: false (the violation set) at the first value out of range.
+   */
+  private read(r: Reading, m: MeterState): boolean {
+    const accepted = m.accepted;
+    const p = this.push;
+    const keys = p.keys;
+    const vals = p.vals;
+    const energyAt = p.energyAt;
+    const theirs = accepted.keys;
+    const values = r.values;
+    const maxW = this.maxPowerW;
+    let same = accepted.set;
     let n = 0;
-    for (const key in r.values) keys[n++] = key;
-    keys.length = n;
-    this.keyCount = n;
+    let e = 0;
+    p.count = 0;
+    for (const key in values) {
+      const v = values[key];
+      keys[n] = key;
+      vals[n] = v;
+      if (same && theirs[n] !== key) same = false;
+      const x = v.value;
+      if (typeof x === 'number') {
+        const u = v.unit;
+        if (u === 'Wh' || u === 'varh' || u === 'VAh') {
+          if (!(x >= 0)) return this.fail('range', r, key, x, null, `${key} is ${x} ${u}: an energy register is never negative`);
+          energyAt[e++] = n;
+        } else if (u === 'V') {
+          if (!(x >= 0 && x <= MAX_VOLTAGE)) return this.fail('range', r, key, x, null, `${key} is ${x} V, outside 0-${MAX_VOLTAGE} V`);
+        } else if (u === 'A') {
+          // a tenth of the power limit in amperes: lists that send 0.01 A unscaled (Kamstrup) fit
+          if (!(x >= -maxW / 10 && x <= maxW / 10)) return this.fail('range', r, key, x, null, `${key} is ${x} A, more than the ${maxW / 10} A a ${maxW / 1000} kW meter can carry`);
+        } else if (u === 'W' || u === 'var' || u === 'VA') {
+          if (!(x >= -maxW && x <= maxW)) return this.fail('range', r, key, x, null, `${key} is ${x} ${u}, more than the maximum power of ${maxW / 1000} kW`);
+        }
+      }
+      n++;
+    }
+    if (keys.length !== n) {
+      keys.length = n;
+      vals.length = n;
+    }
+    p.count = n;
+    p.energyCount = e;
+    p.keysLike = same && theirs.length === n ? theirs : m.before.set && this.keysOf(m.before) ? m.before.keys : null;
+    // The decoder's two clock forms: local time (19 characters) and with the offset (25).
+    // Date.parse reads them natively; a character loop would cost an object per charCodeAt on
+    // XS. A local clock is read as if it were UTC: only differences between two pushes matter.
+    const ts = r.timestamp;
+    p.zoned = ts !== null && ts.length === 25;
+    p.clockMs = p.zoned ? Date.parse(ts as string) : ts !== null && ts.length === 19 ? Date.parse(ts + 'Z') : NaN;
+    return true;
   }
 
   private keysOf(base: Baseline): boolean {
-    const n = this.keyCount;
+    const p = this.push;
+    const n = p.count;
     const theirs = base.keys;
     if (theirs.length !== n) return false;
-    const mine = this.keys;
+    const mine = p.keys;
     for (let i = 0; i < n; i++) if (mine[i] !== theirs[i]) return false;
     return true;
   }
@@ -260,23 +312,11 @@ export class PlausibilityGuard {
   /** A changed OBIS code: as many values as an accepted list, named differently. */
   private sameKeys(m: MeterState, r: Reading): boolean {
     const a = m.accepted;
-    if (!a.set || this.keyCount !== a.keys.length || this.keysOf(a)) return true;
-    const b = m.before;
-    if (b.set && this.keysOf(b)) return true;
-    return this.fail('keys', r, '', this.keyCount, a.keys.length, `the push has ${this.keyCount} values like the last accepted one, but not under the same OBIS codes`);
-  }
-
-  private parseClock(ts: string | null): void {
-    this.clockMs = NaN;
-    this.clockZoned = false;
-    if (ts === null || ts.length < 19) return;
-    let ms = Date.UTC(num(ts, 0, 4), num(ts, 5, 2) - 1, num(ts, 8, 2), num(ts, 11, 2), num(ts, 14, 2), num(ts, 17, 2));
-    if (ts.length >= 25) {
-      const sign = ts.charCodeAt(19) === 45 ? -1 : 1; // '-'
-      ms -= sign * (num(ts, 20, 2) * 60 + num(ts, 23, 2)) * 60_000;
-      this.clockZoned = true;
-    }
-    this.clockMs = ms;
+    const n = this.push.count;
+    const like = this.push.keysLike;
+    if (!a.set || n !== a.keys.length || like === a.keys) return true;
+    if (like !== null && like === m.before.keys) return true;
+    return this.fail('keys', r, '', n, a.keys.length, `the push has ${n} values like the last accepted one, but not under the same OBIS codes`);
   }
 
   private fail(rule: GuardRule, r: Reading, obis: string, value: number | string | null, previous: number | string | null, what: string): false {
@@ -286,30 +326,6 @@ export class PlausibilityGuard {
     this.previous = previous;
     this.detail = `${what} (rule ${rule}); the push from ${describe(r)} is not published`;
     return false;
-  }
-
-  private inRange(r: Reading): boolean {
-    const values = r.values;
-    const maxW = this.maxPowerW;
-    const keys = this.keys;
-    for (let i = 0; i < this.keyCount; i++) {
-      const key = keys[i];
-      const v = values[key];
-      const x = v.value;
-      if (typeof x !== 'number') continue;
-      const u = v.unit;
-      if (u === 'V') {
-        if (!(x >= 0 && x <= MAX_VOLTAGE)) return this.fail('range', r, key, x, null, `${key} is ${x} V, outside 0-${MAX_VOLTAGE} V`);
-      } else if (u === 'A') {
-        // a tenth of the power limit in amperes: lists that send 0.01 A unscaled (Kamstrup) fit
-        if (!(x >= -maxW / 10 && x <= maxW / 10)) return this.fail('range', r, key, x, null, `${key} is ${x} A, more than the ${maxW / 10} A a ${maxW / 1000} kW meter can carry`);
-      } else if (u === 'W' || u === 'var' || u === 'VA') {
-        if (!(x >= -maxW && x <= maxW)) return this.fail('range', r, key, x, null, `${key} is ${x} ${u}, more than the maximum power of ${maxW / 1000} kW`);
-      } else if (isEnergy(u) && !(x >= 0)) {
-        return this.fail('range', r, key, x, null, `${key} is ${x} ${u}: an energy register is never negative`);
-      }
-    }
-    return true;
   }
 
   /** Does r follow from base? Sets the violation when not. */
@@ -325,26 +341,28 @@ export class PlausibilityGuard {
     }
     // elapsed time: the meter clock when both pushes have a comparable one, else the arrival times
     let dtMs = NaN;
-    const clock = this.clockMs;
-    if (clock === clock && base.clockMs === base.clockMs && this.clockZoned === base.clockZoned) {
+    const p = this.push;
+    const clock = p.clockMs;
+    if (clock === clock && base.clockMs === base.clockMs && p.zoned === base.clockZoned) {
       dtMs = clock - base.clockMs;
       if (dtMs < 0) {
-        if (this.clockZoned || dtMs < -LOCAL_CLOCK_BACK_MS) return this.fail('clock', r, '0-0:1.0.0', r.timestamp, null, `the meter clock went back by ${Math.round(-dtMs / 1000)} s to ${r.timestamp}`);
+        if (p.zoned || dtMs < -LOCAL_CLOCK_BACK_MS) return this.fail('clock', r, '0-0:1.0.0', r.timestamp, null, `the meter clock went back by ${Math.round(-dtMs / 1000)} s to ${r.timestamp}`);
         dtMs = NaN; // the end of summer time on a local clock: judge by arrival time
-      } else if (receivedMs === receivedMs && base.receivedMs === base.receivedMs && dtMs > receivedMs - base.receivedMs + (this.clockZoned ? CLOCK_AHEAD_MS : LOCAL_CLOCK_AHEAD_MS)) {
+      } else if (receivedMs === receivedMs && base.receivedMs === base.receivedMs && dtMs > receivedMs - base.receivedMs + (p.zoned ? CLOCK_AHEAD_MS : LOCAL_CLOCK_AHEAD_MS)) {
         return this.fail('clock', r, '0-0:1.0.0', r.timestamp, null, `the meter clock jumped ${Math.round(dtMs / 1000)} s ahead to ${r.timestamp} while ${Math.round((receivedMs - base.receivedMs) / 1000)} s passed`);
       }
     }
     if (dtMs !== dtMs && receivedMs === receivedMs && base.receivedMs === base.receivedMs) dtMs = receivedMs - base.receivedMs;
     const seconds = dtMs === dtMs ? (dtMs < 1000 ? 1 : dtMs / 1000) : NaN;
-    const values = r.values;
     const energy = base.energy;
-    const keys = this.keys;
-    for (let i = 0; i < this.keyCount; i++) {
+    const keys = p.keys;
+    const vals = p.vals;
+    const energyAt = p.energyAt;
+    for (let k = 0; k < p.energyCount; k++) {
+      const i = energyAt[k];
       const key = keys[i];
-      const v = values[key];
-      const x = v.value;
-      if (typeof x !== 'number' || !isEnergy(v.unit)) continue;
+      const v = vals[i];
+      const x = v.value as number;
       const prev = energy.get(key);
       if (prev === undefined) continue;
       if (x < prev) return this.fail('energy-decrease', r, key, x, prev, `${key} went down from ${prev} ${v.unit} to ${x} ${v.unit}`);

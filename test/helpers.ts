@@ -49,6 +49,13 @@ export function wire(v: Vector): Uint8Array {
   return hex(v.frames_hex.join(''));
 }
 
+/** Plain hex, as the XS codec and the fixtures carry bytes. */
+export function toHexOf(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;

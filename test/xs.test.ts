@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticationKey, decode, encryptionKey, softwareCrypto, type DecoderKeys } from '../firmware/index.js';
-import { hex, vectors, wire, type Vector } from './helpers.js';
+import { hex, reencrypt, toHexOf, vectors, wire, type Vector } from './helpers.js';
 import { buildXsScript } from './xs/bundle.mjs';
 import { xsnapBinary } from './support/tools.js';
 import { decodeJson, encodeJson, type XsCommand } from './xs/codec.js';
@@ -55,6 +55,33 @@ describe('the core on XS (xsnap-worker)', () => {
     expect(readings.length + errors.length).toBeGreaterThan(0);
     expect(r.meters!.compute).toBeGreaterThan(0);
     expect(r.meters!.currentHeapCount).toBeGreaterThan(0);
+  });
+
+  // A meter's next push (the next frame counter) through one decoder with the guard and one without:
+  // judging an accepted push allocates nothing per value (a few slots at most: the clock string of
+  // a meter without offset); every push is accepted.
+  it.each(['at-tinetz-kaifa-docexample', 'lgz-e450-rddl-workshop-encOnly-2', 'dk-kamstrup-omnipower-authenc'])('%s: the guard judges the next push on XS without allocating per value', async (id) => {
+    const v = vectors.find((x) => x.id === id)!;
+    const first = reencrypt(v).counter + 1;
+    const pushes = Array.from({ length: 12 }, (_, i) => toHexOf(reencrypt(v, { counter: first + i }).wire));
+    const cmd = async (c: XsCommand) => {
+      const r = await worker.command(encodeJson(c));
+      const value = decodeJson(r.text) as { readings?: number; errors?: number; exception?: string };
+      expect(value, r.text).not.toHaveProperty('exception');
+      return { value, heap: r.meters!.currentHeapCount };
+    };
+    await cmd({ op: 'series', id, pushes, key: v.key, authKey: v.auth_key });
+    const slots: Record<string, number[]> = { true: [], false: [] };
+    for (let i = 0; i < 12; i++) {
+      for (const guard of [false, true]) {
+        const g = await cmd({ op: 'gc' });
+        const r = await cmd({ op: 'next', id, guard });
+        expect(r.value).toEqual({ readings: 1, errors: 0 });
+        if (i >= 4) slots[String(guard)].push(r.heap - g.heap); // after the first pushes set the baselines up
+      }
+    }
+    const extra = slots.true.map((n, i) => n - slots.false[i]);
+    expect(Math.max(...extra)).toBeLessThanOrEqual(4);
   });
 
   const plaintexts = vectors.filter((v) => v.plaintext_hex);

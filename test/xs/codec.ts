@@ -6,15 +6,19 @@
  */
 
 export interface XsCommand {
-  op: 'decode' | 'load' | 'run' | 'push' | 'gc';
+  op: 'decode' | 'load' | 'run' | 'push' | 'series' | 'next' | 'gc';
   /** hex of the frames of one push, joined in order (decode, load) */
   frames?: string[];
   key?: string | null;
   authKey?: string | null;
   /** which loaded capture (load, run, push) */
   id?: string;
-  /** how many decodes in this one command (run, push); default 1, 0 for a baseline */
+  /** how many decodes in this one command (run, push, next); default 1, 0 for a baseline */
   n?: number;
+  /** the pushes of a meter one after another, hex of each push's bytes (series) */
+  pushes?: string[];
+  /** through the decoder with the plausibility guard, or the one without (next) */
+  guard?: boolean;
 }
 
 export function encodeJson(value: unknown): string {

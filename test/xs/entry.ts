@@ -7,7 +7,7 @@
  * device); the core it imports must not.
  */
 import {
-  MeterDecoder, authenticationKey, decode, encryptionKey, isHexParseError, parseHex, softwareCrypto,
+  MeterDecoder, PlausibilityGuard, authenticationKey, decode, encryptionKey, isHexParseError, parseHex, softwareCrypto,
   type DecodeResult, type DecoderKeys, type Reading,
 } from '../../firmware/index.js';
 import { decodeJson, encodeJson, type XsCommand } from './codec.js';
@@ -23,6 +23,17 @@ interface Loaded {
 }
 
 const loaded = new Map<string, Loaded>();
+
+/** A meter's pushes one after another (growing frame counters), for two decoders: with the
+ *  plausibility guard and without; each takes the next push of the series. */
+interface Series {
+  pushes: Uint8Array[];
+  guarded: MeterDecoder;
+  bare: MeterDecoder;
+  nextGuarded: number;
+  nextBare: number;
+}
+const series = new Map<string, Series>();
 /** the Reading of the last push (steady-state mode) */
 let lastReading: Reading | null = null;
 
@@ -71,6 +82,27 @@ function run(c: XsCommand): unknown {
       lastReading = null;
       const errors = d.stats.errors;
       for (let i = c.n ?? 1; i > 0; i--) d.push(l.bytes);
+      return { readings: lastReading ? 1 : 0, errors: d.stats.errors - errors };
+    }
+    case 'series': {
+      const keys = keysOf(c);
+      const pushes = (c.pushes ?? []).map((h) => bytesOf([h]));
+      const make = (guard: PlausibilityGuard | null) => new MeterDecoder({ crypto: softwareCrypto, keys, guard, onReading: (r) => (lastReading = r) });
+      series.set(c.id ?? '', { pushes, guarded: make(new PlausibilityGuard()), bare: make(null), nextGuarded: 0, nextBare: 0 });
+      return { loaded: c.id, pushes: pushes.length };
+    }
+    case 'next': {
+      const s = series.get(c.id ?? '');
+      if (!s) throw new Error(`no series loaded as ${c.id}`);
+      const d = c.guard ? s.guarded : s.bare;
+      let at = c.guard ? s.nextGuarded : s.nextBare;
+      const n = c.n ?? 1;
+      if (at + n > s.pushes.length) throw new Error(`${c.id}: the series has ${s.pushes.length} pushes, ${at + n} asked for`);
+      lastReading = null;
+      const errors = d.stats.errors;
+      for (let i = n; i > 0; i--) d.push(s.pushes[at++]);
+      if (c.guard) s.nextGuarded = at;
+      else s.nextBare = at;
       return { readings: lastReading ? 1 : 0, errors: d.stats.errors - errors };
     }
     case 'gc':
