@@ -37,7 +37,7 @@ export const OTA_PATH = '/api/ota';
 /** ESP-IDF esp_app_format: the first byte of an app image */
 const APP_IMAGE_MAGIC = 0xe9;
 /** the size of one app slot in hal/moddable/partitions.csv (ota_0, ota_1) */
-export const OTA_SLOT_BYTES = 0x1f0000;
+export const OTA_SLOT_BYTES = 0x1e0000;
 const RESTART_DELAY_MS = 1500;
 const HEALTHY_AFTER_MS = 60_000;
 const ROLLBACK_WINDOW_MS = 5 * 60_000;

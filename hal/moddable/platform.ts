@@ -4,6 +4,8 @@
  *
  *   clock       Date + timer + Time.ticks (clock.ts)
  *   storage     preference / NVS, crash-safe split values (storage.ts)
+ *   historyStore the `history` flash partition through the SDK's Flash (history-store.ts); null
+ *               (logged) when the device's partition table has none
  *   logger      trace (logger.ts)
  *   crypto      the core's TypeScript AES-GCM (crypto.ts)
  *   sources     serial → ECMA-419 UART + native parity (serial.ts); simulator → the core's
@@ -26,6 +28,7 @@ import type { ModdableClock } from './clock.js';
 import { deviceCrypto } from './crypto.js';
 import { ModdableHttpClient } from './http.js';
 import { ModdableMqttClient } from './mqtt.js';
+import { openHistoryStore } from './history-store.js';
 import { PreferenceStorage } from './storage.js';
 import { UartSource } from './serial.js';
 
@@ -78,7 +81,7 @@ export function createModdableHal(o: ModdableHalOptions): Hal {
   return {
     clock: o.clock,
     storage: o.storage ?? new PreferenceStorage(),
-    historyStore: null,
+    historyStore: openHistoryStore(logger),
     logger,
     crypto: deviceCrypto,
     createSource: (config, key) => createSource(config, key, o),

@@ -3,7 +3,8 @@
  * firmware main (dist/moddable/main.js, preloaded as on the ESP32, with the ESP32's XS heap
  * sizes), run in mcsim on a virtual display. Only what Linux cannot have is replaced
  * (test/device/hostrun/stubs: the UART, fed by this test at 2400 baud 8E1 over a loopback
- * socket; the native UART and rollback helpers; `ota`; the boot button; NVS behind `preference`). Socket, HTTP, MQTT,
+ * socket; the native UART and rollback helpers; `ota`; the boot button; NVS behind `preference`;
+ * the raw flash partitions behind `flash`, files with NOR semantics). Socket, HTTP, MQTT,
  * timers, Resource and XS itself are the SDK's own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -42,7 +43,7 @@ const servers: (NetServer | HttpServer)[] = [];
 function hostManifest(serialPort: number, controlPort: number): object {
   const project = JSON.parse(readFileSync(join(REPO, 'manifest.json'), 'utf8'));
   const board = JSON.parse(readFileSync(join(REPO, 'hal/moddable/boards/esp32.json'), 'utf8'));
-  const deviceOnly = ['$(MODDABLE)/modules/io/manifest.json', '$(MODDABLE)/build/devices/esp32/modules/ota/manifest.json'];
+  const deviceOnly = ['$(MODDABLE)/modules/io/manifest.json', '$(MODDABLE)/build/devices/esp32/modules/ota/manifest.json', '$(MODDABLE)/modules/files/flash/manifest.json'];
   const stubs = join(REPO, 'test/device/hostrun/stubs');
   const include = (project.include as string[]).filter((i) => !deviceOnly.includes(i));
   // the file module for the preference stub below, which keeps values out of the heap as NVS does;
@@ -61,15 +62,26 @@ function hostManifest(serialPort: number, controlPort: number): object {
       'embedded:io/digital': join(stubs, 'digital'),
       ota: join(stubs, 'ota'),
       preference: join(stubs, 'preference'),
+      flash: join(stubs, 'flash'),
       'dns/server': project.modules['dns/server'],
     },
     // the project's preloads, its main under the name the harness imports
     preload: (project.preload as string[]).map((p) => (p === 'main' ? 'meterbridge/main' : p)),
     // the project's resources (the web UI and its German table), from the checkout
     resources: { '*': ([] as string[]).concat(project.resources['*']).map((r) => join(REPO, r)) },
-    config: { ...project.config, ...board.config, serialPort, controlPort, file: { root: join(out, 'flash') + '/' } },
+    config: { ...project.config, ...board.config, serialPort, controlPort, file: { root: join(out, 'flash') + '/' }, partitions: dataPartitions() },
     creation: board.creation,
   };
+}
+
+/** the data partitions of hal/moddable/partitions.csv by name → bytes, for the flash stand-in */
+function dataPartitions(): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const l of readFileSync(join(REPO, 'hal/moddable/partitions.csv'), 'utf8').split('\n')) {
+    const [name, type, , , size] = l.split(',').map((c) => c.trim());
+    if (!l.startsWith('#') && type === 'data') sizes[name] = Number(size);
+  }
+  return sizes;
 }
 
 function feed(bytes: Uint8Array): Promise<void> {
@@ -240,6 +252,8 @@ describe('the firmware on the Moddable runtime for Linux', () => {
     const s = (await api('GET', '/api/status')).json();
     expect(s.version).toBeTypeOf('string');
     expect(s.source).toContain('UART2');
+    // the history partition of the table, through the flash stand-in, blank on first boot
+    expect(log).toContain('history: flash partition "history" (32 sectors of 4096 bytes) is erased: a new history starts');
     expect(crashes()).toEqual([]);
   });
 

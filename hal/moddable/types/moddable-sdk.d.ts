@@ -19,6 +19,7 @@
 /// <reference path="../../../node_modules/@moddable/typings/embedded_io/system.d.ts" />
 /// <reference path="../../../node_modules/@moddable/typings/embedded_provider/builtin.d.ts" />
 /// <reference path="../../../node_modules/@moddable/typings/debug.d.ts" />
+/// <reference path="../../../node_modules/@moddable/typings/flash.d.ts" />
 /// <reference path="../../../node_modules/@moddable/typings/http.d.ts" />
 /// <reference path="../../../node_modules/@moddable/typings/instrumentation.d.ts" />
 /// <reference path="../../../node_modules/@moddable/typings/mc/config.d.ts" />
