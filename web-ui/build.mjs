@@ -7,9 +7,11 @@
 //   ──► dist/web-ui/index.html, index.html.gz (zlib level 9), asset.json (base64 of the .gz)
 //   web-ui/de.txt (English and German, in pairs) ──keys hashed (src/i18n-key.mjs)──► de.txt.gz,
 //   the German table the UI fetches from /ui/de when German is chosen (asset.json: deBase64)
+//   web-ui/src/history.ts ──the same bundling and minifying──► history.js.gz, the History page's
+//   code, which the page loads from /ui/history when it is first opened (asset.json: historyBase64)
 //
-// Fails (exit 1) on a type error, a malformed translation, or when the gzipped page is over 20 KB
-// or the gzipped German table over 12 KB. Dependencies: rollup, @rollup/plugin-typescript,
+// Fails (exit 1) on a type error, a malformed translation, or when the gzipped page is over 20 KB,
+// the gzipped German table over 12 KB or the gzipped History script over 6 KB. Dependencies: rollup, @rollup/plugin-typescript,
 // typescript, and esbuild to minify the script.
 //
 // Usage: node web-ui/build.mjs   (from any directory)
@@ -25,16 +27,17 @@ import { hash, template } from './src/i18n-key.mjs';
 
 const LIMIT = 20 * 1024;
 const LANG_LIMIT = 12 * 1024;
+const HISTORY_LIMIT = 6 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const src = join(here, 'src');
 const out = join(root, 'dist', 'web-ui');
 
 /** Bundles and type-checks the TypeScript; the compiler options live here, not in a tsconfig. */
-async function script() {
+async function script(entry) {
   const warnings = [];
   const bundle = await rollup({
-    input: join(src, 'main.ts'),
+    input: join(src, entry),
     onwarn: (w) => warnings.push(w),
     plugins: [
       typescript({
@@ -127,7 +130,9 @@ async function main() {
   // the plugin resolves its patterns and the program from the working directory
   process.chdir(root);
   // esbuild shortens names and drops white space; the language table needs the room
-  const js = (await esbuild.transform(await script(), { minify: true, target: 'es2020', charset: 'utf8' })).code.trim();
+  const minify = async (entry) => (await esbuild.transform(await script(entry), { minify: true, target: 'es2020', charset: 'utf8' })).code.trim();
+  const js = await minify('main.ts');
+  const historyJs = Buffer.from(await minify('history.ts'), 'utf8');
   const css = minifyCss(readFileSync(join(src, 'style.css'), 'utf8'));
   let html = minifyHtml(readFileSync(join(src, 'index.html'), 'utf8'));
   if (!html.includes('<!--STYLE-->') || !html.includes('<!--SCRIPT-->')) throw new Error('index.html lacks <!--STYLE--> or <!--SCRIPT-->');
@@ -145,13 +150,21 @@ async function main() {
   writeFileSync(join(out, 'index.html.gz'), gz);
   const de = gzipSync(Buffer.from(germanTable(readFileSync(join(here, 'de.txt'), 'utf8')), 'utf8'), { level: constants.Z_BEST_COMPRESSION });
   writeFileSync(join(out, 'de.txt.gz'), de);
-  writeFileSync(join(out, 'asset.json'), JSON.stringify({ gzipBase64: gz.toString('base64'), sha256, bytes: bytes.length, gzipBytes: gz.length, deBase64: de.toString('base64') }) + '\n');
+  const history = gzipSync(historyJs, { level: constants.Z_BEST_COMPRESSION });
+  writeFileSync(join(out, 'history.js'), historyJs);
+  writeFileSync(join(out, 'history.js.gz'), history);
+  writeFileSync(join(out, 'asset.json'), JSON.stringify({ gzipBase64: gz.toString('base64'), sha256, bytes: bytes.length, gzipBytes: gz.length, deBase64: de.toString('base64'), historyBase64: history.toString('base64') }) + '\n');
 
   const kb = (n) => (n / 1024).toFixed(1) + ' KB';
   console.log(`web-ui: index.html ${kb(bytes.length)} (script ${kb(js.length)}, style ${kb(css.length)}), gzipped ${gz.length} bytes = ${kb(gz.length)} of ${kb(LIMIT)}`);
   console.log(`web-ui: German table de.txt.gz ${de.length} bytes = ${kb(de.length)} of ${kb(LANG_LIMIT)} (esbuild ${esbuild.version})`);
+  console.log(`web-ui: History page history.js ${kb(historyJs.length)}, gzipped ${history.length} bytes = ${kb(history.length)} of ${kb(HISTORY_LIMIT)}`);
   if (gz.length > LIMIT) {
     console.error(`web-ui: FAIL: the gzipped page is ${gz.length} bytes, over the limit of ${LIMIT}`);
+    process.exit(1);
+  }
+  if (history.length > HISTORY_LIMIT) {
+    console.error(`web-ui: FAIL: the gzipped History script is ${history.length} bytes, over the limit of ${HISTORY_LIMIT}`);
     process.exit(1);
   }
   if (de.length > LANG_LIMIT) {

@@ -16,6 +16,7 @@ import Timer from 'timer';
 import { imageState, markValid, rollBack, runningPartition } from 'meterbridge/rollback';
 import { Gateway, checkTemplates } from '../../firmware/gateway.js';
 import { createApi, json } from '../../firmware/api.js';
+import { uiAssetRoutes } from '../../firmware/ui-assets.js';
 import { loadConfig, serializeConfig } from '../../firmware/config/migrate.js';
 import type { Config } from '../../firmware/config/types.js';
 import type { Hal, HttpHandler, HttpServerRequest, HttpServerResponse } from '../hal.js';
@@ -34,6 +35,7 @@ export { VERSION };
 const CONFIG_NAME = 'config';
 const UI_RESOURCE = 'index.html.gz';
 const UI_DE_RESOURCE = 'de.txt.gz';
+const UI_HISTORY_RESOURCE = 'history.js.gz';
 
 /** The gateway with the device's limits, and a hook for the settings the core does not act on. */
 class DeviceGateway extends Gateway {
@@ -57,11 +59,11 @@ class DeviceGateway extends Gateway {
 }
 
 /** The gzipped UI from the manifest's resources, viewed in flash (no copy into RAM). */
-function loadUi(version: string): { gzip: Uint8Array; etag: string; de: Uint8Array | null } | null {
+function loadUi(version: string): { gzip: Uint8Array; etag: string; de: Uint8Array | null; history: Uint8Array | null } | null {
   if (!Resource.exists(UI_RESOURCE)) return null;
   const gzip = new Uint8Array(new Resource(UI_RESOURCE));
-  const de = Resource.exists(UI_DE_RESOURCE) ? new Uint8Array(new Resource(UI_DE_RESOURCE)) : null;
-  return { gzip, etag: `"${version}-${gzip.length}"`, de };
+  const part = (name: string) => (Resource.exists(name) ? new Uint8Array(new Resource(name)) : null);
+  return { gzip, etag: `"${version}-${gzip.length}"`, de: part(UI_DE_RESOURCE), history: part(UI_HISTORY_RESOURCE) };
 }
 
 export default function main(): void {
@@ -124,15 +126,16 @@ export default function main(): void {
     }
     storage.write(CONFIG_NAME, serializeConfig(c));
   };
+  const ui = loadUi(VERSION);
   const api = createApi({
     gateway,
     clock,
     randomBytes: hal.randomBytes,
     save,
     restart,
-    ui: loadUi(VERSION),
+    ui,
     // under the API's access rules: Host allow-list, first run, password
-    routes: { '/api/network': { GET: () => json(200, network?.describe() ?? { mode: 'off' }) } },
+    routes: { '/api/network': { GET: () => json(200, network?.describe() ?? { mode: 'off' }) }, ...uiAssetRoutes(ui?.history ?? null) },
   });
   const ota = new OtaService({
     guard: (req) => api.guard(req),

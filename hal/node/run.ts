@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Gateway, checkTemplates } from '../../firmware/gateway.js';
 import { createApi } from '../../firmware/api.js';
+import { uiAssetRoutes } from '../../firmware/ui-assets.js';
 import { loadConfig, serializeConfig } from '../../firmware/config/migrate.js';
 import { validateConfig } from '../../firmware/config/validate.js';
 import type { Config } from '../../firmware/config/types.js';
@@ -24,7 +25,7 @@ import { VERSION } from '../../firmware/version.js';
 export { VERSION };
 
 /** The gzipped single-file UI written by web-ui/build.mjs, if it was built. */
-export function loadUiAsset(): { gzip: Uint8Array; etag: string; de: Uint8Array | null } | null {
+export function loadUiAsset(): { gzip: Uint8Array; etag: string; de: Uint8Array | null; history: Uint8Array | null } | null {
   // from dist/node/ when bundled, from hal/node/ when run from source (tests)
   for (const candidate of ['../web-ui/asset.json', '../../dist/web-ui/asset.json']) {
     try {
@@ -33,6 +34,7 @@ export function loadUiAsset(): { gzip: Uint8Array; etag: string; de: Uint8Array 
         gzip: new Uint8Array(Buffer.from(asset.gzipBase64, 'base64')),
         etag: `"${String(asset.sha256).slice(0, 16)}"`,
         de: asset.deBase64 ? new Uint8Array(Buffer.from(asset.deBase64, 'base64')) : null,
+        history: asset.historyBase64 ? new Uint8Array(Buffer.from(asset.historyBase64, 'base64')) : null,
       };
     } catch {
       // try the next place
@@ -84,13 +86,15 @@ export async function startGateway(options: {
   gateway = new Gateway(hal, options.config, VERSION, options.warnings ?? []);
   gateway.start();
   const own = hostname().toLowerCase();
+  const ui = loadUiAsset();
   const { handler } = createApi({
     gateway,
     clock: hal.clock,
     randomBytes: hal.randomBytes,
     save: (config) => (options.configFile ? writeFileAtomic(options.configFile, serializeConfig(config), `${options.configFile}.meterbridge-tmp`) : hal.storage.write('config', serializeConfig(config))),
     restart: hal.restart,
-    ui: loadUiAsset(),
+    ui,
+    routes: uiAssetRoutes(ui?.history ?? null),
     names: [own, own + '.local'],
   });
   const host = options.host ?? DEFAULT_HOST;

@@ -1,5 +1,6 @@
 /**
- * meterbridge web UI: one page, hash routes #status #meter #diagnostics #publishing #device.
+ * meterbridge web UI: one page, hash routes #status #history #meter #diagnostics #publishing #device.
+ * The History page's code is a separate asset (/ui/history), fetched when that page is first shown.
  * Boot: GET /api/session -> login form or the app; the app loads /api/config and /api/presets
  * once and polls /api/status every 5 s (plus /api/reading on Status, /api/history every 30 s).
  */
@@ -14,7 +15,7 @@ import { initMeter } from './meter';
 import { initPublishing, loadPresets, previewAll } from './publishing';
 import { showReading, showStatus, tick, type Status } from './status';
 
-const PAGES = ['status', 'meter', 'diagnostics', 'publishing', 'device'];
+const PAGES = ['status', 'history', 'meter', 'diagnostics', 'publishing', 'device'];
 /** the forms saved through PUT /api/config by convention (forms.ts) */
 const CONFIG_FORMS = ['meter', 'mqtt', 'http', 'metrics', 'wifi'];
 let page = '';
@@ -39,6 +40,7 @@ function route(focus: boolean): void {
   focusNext = '';
   if (page === 'status') historyAt = 0;
   if (page === 'publishing' && loggedIn) previewAll();
+  if (page === 'history' && loggedIn && !$('#hist-js')) document.head.append(h('script', { id: 'hist-js', src: '/ui/history' }));
   void poll();
 }
 
