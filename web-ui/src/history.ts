@@ -12,16 +12,19 @@
 import { call, errText, now } from './api';
 import { $, h, say } from './dom';
 import { num } from './format';
-import { RESOLUTION, period, toSlots, type Point, type Slot, type View } from './history-slots';
+import { RESOLUTION, gapEnergy, period, toSlots, type Point, type Slot, type View } from './history-slots';
 
 const QUARTER = 900e3;
 const NO_DATA: Record<View, string> = { day: 'quarter hours without data', month: 'days without data', year: 'months without data' };
+const ACROSS: Record<View, string> = { day: 'it belongs to no single quarter hour', month: 'it belongs to no single day', year: 'it belongs to no single month' };
 
 let view: View = 'day';
 /** a local date inside the period shown */
 let at = new Date();
 let seq = 0;
 let slots: Slot[] = [];
+/** energy across the gaps of the answer, Wh */
+let across = { imp: 0, exp: 0 };
 
 const lang = (): string => document.documentElement.lang || 'en';
 const kwh = (wh: number): string => num(wh / 1000, wh >= 1e6 ? 0 : wh >= 1e4 ? 1 : 2) + ' kWh';
@@ -57,7 +60,7 @@ function detail(i: number): void {
   if (!s) return void (line.textContent = '');
   line.textContent = s.gap && s.imp === null
     ? `${when(s, i)}: no data (gateway off or meter silent)`
-    : s.imp === null ? `${when(s, i)}: not yet` : `${when(s, i)}: from grid ${kwh(s.imp)}, to grid ${kwh(s.exp ?? 0)}`;
+    : s.imp === null ? `${when(s, i)}: not yet` : `${when(s, i)}: from grid ${kwh(s.imp)}, to grid ${kwh(s.exp ?? 0)}` + (s.now ? ', so far' : '');
 }
 
 function draw(): void {
@@ -79,7 +82,7 @@ function draw(): void {
   const chart = $('#hist-chart');
   chart.style.setProperty('--ax', axis + '%');
   chart.replaceChildren(...slots.map((s, i) => {
-    const bar = h('div', { class: 'hs', 'data-testid': 'hist-bar', 'data-i': i, 'data-t': s.t, 'data-gap': s.gap ? 'true' : null, 'data-import': s.imp, 'data-export': s.exp });
+    const bar = h('div', { class: 'hs', 'data-testid': 'hist-bar', 'data-i': i, 'data-t': s.t, 'data-gap': s.gap ? 'true' : null, 'data-now': s.now ? 'true' : null, 'data-import': s.imp, 'data-export': s.exp });
     if (s.imp !== null) {
       bar.append(h('i', { class: 'hi', style: `height:${((s.imp / scale) * 100).toFixed(2)}%` }), h('i', { class: 'he', style: `height:${(((s.exp ?? 0) / scale) * 100).toFixed(2)}%` }));
     }
@@ -93,7 +96,8 @@ function draw(): void {
   const summary = `From grid ${kwh(imp)}, to grid ${kwh(exp)}` + (gaps ? `; ${gaps} ${unit}` : '') + '.';
   $('#hist-caption').textContent = summary;
   chart.setAttribute('aria-label', summary);
-  $('#hist-gaps').textContent = gaps ? `${gaps} of ${slots.length} ${unit}: gateway off or meter silent; shown hatched, not as zero.` : '';
+  $('#hist-gaps').textContent = (gaps ? `${gaps} of ${slots.length} ${unit}: gateway off or meter silent; shown hatched, not as zero.` : '')
+    + (across.imp || across.exp ? ` Across gaps: from grid ${kwh(across.imp)}, to grid ${kwh(across.exp)}, not counted above: ${ACROSS[view]}.` : '');
   detail(-1);
 }
 
@@ -110,16 +114,19 @@ async function load(): Promise<void> {
   for (const b of document.querySelectorAll<HTMLElement>('#hist-views button')) b.setAttribute('aria-pressed', String(b.dataset.view === view));
   const busy = $('#hist-chart');
   busy.setAttribute('aria-busy', 'true');
-  const a = await call<{ points: Point[]; gaps?: number[][] }>(query());
+  const a = await call<{ points: Point[]; gaps?: Point[]; current?: Point | null }>(query());
   if (mine !== seq) return; // a later navigation won
   busy.removeAttribute('aria-busy');
   const msg = $('#hist-msg');
   if (!a.ok) {
-    slots = toSlots(view, from, to, [], [], 0);
+    slots = toSlots(view, from, to, [], [], null, 0);
+    across = { imp: 0, exp: 0 };
     say(msg, errText(a), true);
   } else {
     msg.textContent = '';
-    slots = toSlots(view, from, to, a.data?.points ?? [], a.data?.gaps ?? [], now());
+    const d = a.data;
+    slots = toSlots(view, from, to, d?.points ?? [], d?.gaps ?? [], d?.current ?? null, now());
+    across = gapEnergy(d?.gaps ?? []);
   }
   draw();
 }
@@ -161,6 +168,7 @@ const CSS = `#hist-views button[aria-pressed=true]{background:var(--accent);colo
 .hs i{position:absolute;left:12%;right:12%}
 .hi{bottom:calc(100% - var(--ax));background:var(--imp)}
 .he{top:var(--ax);background:var(--exp)}
+.hs[data-now] i{opacity:.5}
 .hs[data-gap]{background:repeating-linear-gradient(135deg,transparent 0 3px,var(--line) 3px 5px)}
 .hs b{position:absolute;top:100%;left:0;font-size:.75rem;font-weight:400;color:var(--muted);white-space:nowrap}
 .hs:hover,.hs[aria-current]{outline:1px solid var(--accent)}
