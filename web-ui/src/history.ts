@@ -40,7 +40,7 @@ function when(s: Slot, i: number): string {
   const d = new Date(s.t);
   if (view === 'day') {
     const end = new Date(i + 1 < slots.length ? slots[i + 1].t : s.t + QUARTER);
-    const hm = (x: Date) => x.toLocaleTimeString(lang(), { hour: '2-digit', minute: '2-digit' });
+    const hm = (x: Date) => x.toLocaleTimeString(lang(), { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     return `${hm(d)}–${hm(end)}`;
   }
   return view === 'month' ? d.toLocaleDateString(lang(), { weekday: 'short', day: 'numeric', month: 'short' }) : d.toLocaleDateString(lang(), { month: 'long', year: 'numeric' });
