@@ -90,7 +90,7 @@ const api = async (resolution: string, from: string, to: string) =>
 
 async function loggedIn(locale: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ locale, timezoneId: 'Europe/Vienna', viewport: { width: 390, height: 844 }, acceptDownloads: true });
-  await context.addInitScript((lang) => localStorage.setItem('meterbridge-lang', lang), locale.slice(0, 2));
+  await context.addInitScript(`localStorage.setItem('meterbridge-lang', '${locale.slice(0, 2)}')`);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
