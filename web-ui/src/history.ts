@@ -27,7 +27,7 @@ let slots: Slot[] = [];
 let across = { imp: 0, exp: 0 };
 
 const lang = (): string => document.documentElement.lang || 'en';
-const kwh = (wh: number): string => num(wh / 1000, wh >= 1e6 ? 0 : wh >= 1e4 ? 1 : 2) + ' kWh';
+const kwh = (wh: number): string => num(wh / 1000, Math.abs(wh) >= 1e6 ? 0 : Math.abs(wh) >= 1e4 ? 1 : 2) + ' kWh';
 
 function title(v: View, d: Date): string {
   if (v === 'day') return d.toLocaleDateString(lang(), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
