@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeterSimulator } from '../../firmware/simulator.js';
 import { decode } from '../../firmware/decoder.js';
 import { encryptionKey } from '../../firmware/keys.js';
+import { electricityNumber } from '../../firmware/quantities.js';
 import { nodeCrypto } from '../../hal/node/crypto.js';
 import { hex, vectors, type Vector } from '../helpers.js';
 import { freePort, startBroker, subscribe, type Broker, type Subscriber } from '../support/mosquitto.js';
@@ -143,6 +144,38 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+let so = '';
+
+/** Runs the built firmware in mcsim until it serves the API; the harness connects to the test. */
+async function startRuntime(lib: string): Promise<void> {
+  line = null;
+  control = null;
+  // stdbuf: line-buffered, so the log is current when a test reads it
+  sim = spawn('stdbuf', ['-oL', '-eL', 'xvfb-run', '-a', '-s', '-screen 0 800x600x24', join(TOOLS, 'mcsim'), lib], {
+    cwd: out, env: sdkEnv({ MODDABLE }), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  sim.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+  sim.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+  const from = log.length;
+  await until('main() returned', async () => (log.indexOf('HOSTRUN main() returned', from) >= 0 ? true : undefined), 60_000);
+  await until('the control connection', async () => (control ? true : undefined), 20_000);
+  await until('the serial stub connected', async () => (line ? true : undefined), 20_000);
+  // 200 before the first password, 401 without one after it: either way the API is up
+  await until('GET /api/status', async () => ([200, 401].includes((await api('GET', '/api/status', undefined, {})).status) ? true : undefined), 30_000);
+}
+
+/** Ends the runtime as a power cut would: at once, with nothing saved on the way out. */
+async function killRuntime(): Promise<void> {
+  const p = sim;
+  if (!p?.pid) return;
+  const gone = new Promise<void>((r) => p.on('exit', () => r()));
+  try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+  await gone;
+  sim = null;
+  line?.destroy();
+  control?.destroy();
+}
+
 function crashes(): string[] {
   return log.split('\n').filter((l) => /Segmentation|XS abort|Chunk allocation|memory full|stack overflow|# Break/i.test(l));
 }
@@ -218,20 +251,11 @@ describe('the firmware on the Moddable runtime for Linux', () => {
     const build = await runAsync('mcconfig', ['-i', '-m', '-p', 'lin', '-o', join(out, 'build'), join(out, 'manifest.json')], { cwd: out });
     writeFileSync(join(out, 'build.log'), build.out);
     expect(build.code, build.out.slice(-4000)).toBe(0);
-    const so = spawnSync('find', [join(out, 'build'), '-name', 'mc.so'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    so = spawnSync('find', [join(out, 'build'), '-name', 'mc.so'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
     expect(so, 'mc.so').toMatch(/mc\.so$/);
     console.log(`Linux build of the firmware: ${Math.round((Date.now() - started) / 1000)} s (${so})`);
 
-    // stdbuf: line-buffered, so the log is current when a test reads it
-    sim = spawn('stdbuf', ['-oL', '-eL', 'xvfb-run', '-a', '-s', '-screen 0 800x600x24', join(TOOLS, 'mcsim'), so], {
-      cwd: out, env: sdkEnv({ MODDABLE }), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    sim.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d; });
-    sim.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; });
-    await until('main() returned', async () => (log.includes('HOSTRUN main() returned') ? true : undefined), 60_000);
-    await until('the control connection', async () => (control ? true : undefined), 20_000);
-    await until('the serial stub connected', async () => (line ? true : undefined), 20_000);
-    await until('GET /api/status', async () => ((await api('GET', '/api/status', undefined, {})).status === 200 ? true : undefined), 30_000);
+    await startRuntime(so);
     // the first password, as a homeowner sets it; everything after uses it
     const first = await api('PUT', '/api/config', { web: { password: PASSWORD } }, {});
     expect(first.status, first.body).toBe(200);
@@ -274,6 +298,66 @@ describe('the firmware on the Moddable runtime for Linux', () => {
     });
     expect(got).toEqual(want);
     expect(crashes()).toEqual([]);
+  });
+
+  describe('the consumption history in the flash partition', () => {
+    const key = hex('000102030405060708090A0B0C0D0E0F');
+    const Q = 900_000;
+    // on the meter's clock before the soak's pushes (2026-06-01 10:00 to 10:10 UTC)
+    const T0 = Date.UTC(2026, 4, 31, 21, 0, 0); // evening: the simulated household draws from the grid
+    // one push 5 s after each of three quarter hours: the boundaries of two quarter hours
+    const TIMES = [T0 + 5000, T0 + Q + 5000, T0 + 2 * Q + 5000];
+    const query = `/api/history/energy?resolution=15min&from=${T0}&to=${T0 + 2 * Q}`;
+    /** the import register (Wh) of each push, as the host decodes it */
+    const imports = new Map<number, number>();
+    let recorded: unknown;
+
+    beforeAll(async () => {
+      const put = await api('PUT', '/api/config', { meter: { key: '000102030405060708090A0B0C0D0E0F', authKey: '', framing: 'auto' } });
+      expect(put.status, put.body).toBe(200);
+    });
+
+    it('records quarter hours from pushes on the line, with a power cut between each two, and answers as JSON and CSV', async () => {
+      const meter = new MeterSimulator({ crypto: nodeCrypto, key, phases: 3 });
+      for (const t of TIMES) {
+        // the guard refuses a meter clock that runs ahead of the gateway's, as these pushes do
+        // (15 minutes apart on the meter, seconds apart here); after a power cut it starts afresh
+        await killRuntime();
+        await startRuntime(so);
+        const bytes = meter.push(t);
+        imports.set(t, electricityNumber(decode(bytes, { encryption: encryptionKey(key), authentication: null }, nodeCrypto).readings[0].values, '1.8.0', 'Wh')!);
+        await feed(bytes);
+        await until(`the push at ${new Date(t).toISOString()} decoded and accepted`, async () => ((await api('GET', '/api/status')).json().pipeline.readings > 0 ? true : undefined), 20_000);
+      }
+      const a = await until('two quarter hours in the history', async () => {
+        const r = await api('GET', query);
+        return r.status === 200 && r.json().points.length >= 2 ? r.json() : undefined;
+      }, 20_000);
+      const wh = (i: number) => Math.round((imports.get(TIMES[i + 1])! - imports.get(TIMES[i])!) * 1000) / 1000;
+      expect(a.points.map((p: number[]) => [p[0], p[1]])).toEqual([[T0, wh(0)], [T0 + Q, wh(1)]]);
+      expect(wh(0)).toBeGreaterThan(0);
+      recorded = a.points;
+      const csv = await api('GET', `${query}&format=csv`);
+      expect(csv.status).toBe(200);
+      expect(csv.body.split('\r\n').filter((l) => l.startsWith(`${T0};`) || l.startsWith(`${T0 + Q};`))).toHaveLength(2);
+      expect(crashes()).toEqual([]);
+    });
+
+    it('keeps them through a power cut: the runtime killed and started again', async () => {
+      expect(recorded).toBeDefined();
+      await killRuntime();
+      await startRuntime(so);
+      expect(log).toMatch(/history: flash partition "history" \(32 sectors of 4096 bytes\), \d+ of its sectors hold data/);
+      const r = await api('GET', query);
+      expect(r.status, r.body).toBe(200);
+      expect(r.json().points).toEqual(recorded);
+      expect(crashes()).toEqual([]);
+    });
+
+    it('never asked the flash to set a bit, which NOR flash cannot', () => {
+      expect(log).toContain('HOSTRUN flash: erase'); // it did write: sectors were prepared
+      expect(log).not.toContain('HOSTRUN flash: write sets bits');
+    });
   });
 
   describe('publishing under load', () => {
