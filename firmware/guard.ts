@@ -22,7 +22,7 @@
  * other: after RESYNC_PUSHES such pushes in a row the guard starts again from them, and says so.
  * It knows Readings, not bytes: what a corruption did to a low digit of a value it cannot see.
  */
-import type { Reading, Value } from './reading.js';
+import type { Reading } from './reading.js';
 
 export interface GuardOptions {
   /** the largest power the meter can measure per direction, in W (default 100 kW) */
@@ -67,15 +67,14 @@ class Baseline {
     this.number = r.meter.number;
     this.name = r.meter.logicalDeviceName;
     const keys = p.keys;
-    this.keys = p.keysLike ?? keys.slice(0, p.count);
+    this.keys = p.keysLike ?? keys; // a fresh array per push, never changed: safe to keep
     this.counter = r.frameCounter ?? -1;
     this.clockMs = p.clockMs;
     this.clockZoned = p.zoned;
     this.receivedMs = receivedMs;
     const at = p.energyAt;
     for (let k = 0; k < p.energyCount; k++) {
-      const i = at[k];
-      this.energy.set(keys[i], p.vals[i].value as number);
+      this.energy.set(keys[at[k]], p.energy[k]);
     }
   }
 
@@ -93,16 +92,16 @@ class Baseline {
   }
 }
 
-/** The Reading being judged, read once: its OBIS codes and values in order, where its energy
- *  registers are, its clock. Reused arrays: judging a push allocates nothing. */
 const NO_KEYS: readonly string[] = Object.freeze([]);
 
+/** The Reading being judged, read once: its OBIS codes in order, where its energy registers are
+ *  and their values, its clock. Judging a push allocates one array: the names. */
 class Push {
-  readonly keys: string[] = [];
-  readonly vals: Value[] = [];
+  keys: readonly string[] = NO_KEYS;
   count = 0;
-  /** indices of the energy registers (numbers in Wh, varh, VAh) */
+  /** the energy registers (numbers in Wh, varh, VAh): where they are in keys, and their values */
   readonly energyAt: number[] = [];
+  readonly energy: number[] = [];
   energyCount = 0;
   /** an accepted push's list of the same keys in the same order (shared instead of copied), or null */
   keysLike: readonly string[] | null = null;
@@ -251,9 +250,8 @@ export class PlausibilityGuard {
   private read(r: Reading, m: MeterState): boolean {
     const accepted = m.accepted;
     const p = this.push;
-    const keys = p.keys;
-    const vals = p.vals;
     const energyAt = p.energyAt;
+    const energy = p.energy;
     const theirs = accepted.keys;
     const values = r.values;
     const maxW = this.maxPowerW;
@@ -261,17 +259,20 @@ export class PlausibilityGuard {
     let n = 0;
     let e = 0;
     p.count = 0;
-    for (const key in values) {
+    // Object.keys, not for-in: on XS it costs fewer slots than a for-in iterator
+    const keys = Object.keys(values);
+    p.keys = keys;
+    for (; n < keys.length; n++) {
+      const key = keys[n];
       const v = values[key];
-      keys[n] = key;
-      vals[n] = v;
       if (same && theirs[n] !== key) same = false;
       const x = v.value;
       if (typeof x === 'number') {
         const u = v.unit;
         if (u === 'Wh' || u === 'varh' || u === 'VAh') {
           if (!(x >= 0)) return this.fail('range', r, key, x, null, `${key} is ${x} ${u}: an energy register is never negative`);
-          energyAt[e++] = n;
+          energyAt[e] = n;
+          energy[e++] = x;
         } else if (u === 'V') {
           if (!(x >= 0 && x <= MAX_VOLTAGE)) return this.fail('range', r, key, x, null, `${key} is ${x} V, outside 0-${MAX_VOLTAGE} V`);
         } else if (u === 'A') {
@@ -281,11 +282,6 @@ export class PlausibilityGuard {
           if (!(x >= -maxW && x <= maxW)) return this.fail('range', r, key, x, null, `${key} is ${x} ${u}, more than the maximum power of ${maxW / 1000} kW`);
         }
       }
-      n++;
-    }
-    if (keys.length !== n) {
-      keys.length = n;
-      vals.length = n;
     }
     p.count = n;
     p.energyCount = e;
@@ -356,19 +352,17 @@ export class PlausibilityGuard {
     const seconds = dtMs === dtMs ? (dtMs < 1000 ? 1 : dtMs / 1000) : NaN;
     const energy = base.energy;
     const keys = p.keys;
-    const vals = p.vals;
     const energyAt = p.energyAt;
     for (let k = 0; k < p.energyCount; k++) {
-      const i = energyAt[k];
-      const key = keys[i];
-      const v = vals[i];
-      const x = v.value as number;
+      const key = keys[energyAt[k]];
+      const x = p.energy[k];
       const prev = energy.get(key);
       if (prev === undefined) continue;
-      if (x < prev) return this.fail('energy-decrease', r, key, x, prev, `${key} went down from ${prev} ${v.unit} to ${x} ${v.unit}`);
+      const unit = r.values[key].unit as string;
+      if (x < prev) return this.fail('energy-decrease', r, key, x, prev, `${key} went down from ${prev} ${unit} to ${x} ${unit}`);
       if (seconds === seconds && x - prev > (this.maxPowerW * seconds) / 3600 + resolution(prev, x)) {
         const kw = Math.round(((x - prev) * 3600) / seconds) / 1000;
-        return this.fail('energy-rate', r, key, x, prev, `${key} rose from ${prev} ${v.unit} to ${x} ${v.unit} in ${Math.round(seconds)} s: ${kw} k${(v.unit as string).slice(0, -1)} on average, more than the maximum of ${this.maxPowerW / 1000} kW`);
+        return this.fail('energy-rate', r, key, x, prev, `${key} rose from ${prev} ${unit} to ${x} ${unit} in ${Math.round(seconds)} s: ${kw} k${unit.slice(0, -1)} on average, more than the maximum of ${this.maxPowerW / 1000} kW`);
       }
     }
     return true;
