@@ -2,9 +2,9 @@
  * Test support: the programs some tests run, one table, and the Debian package that provides
  * each. A test that needs a missing one fails with one line naming the package to install,
  * instead of an ENOENT deep in a stack trace; test/support/global-setup.ts lists every missing
- * one before the run. The XS engine is a project of its own (tools/xs), installed by the global
- * setup and compiled here, on the first test that needs it, never at install: the gateway itself
- * needs no C compiler.
+ * one before the run. The XS engine is a project of its own (tools/xs), installed and compiled
+ * by the global setup (here when a test needs it and the setup could not), never at install: the
+ * gateway itself needs no C compiler.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
