@@ -4,7 +4,7 @@
 // behind each records what arrives; the flow serves the record on GET /seen. The built-in meter
 // simulator sends real encrypted pushes: both ways must give msg.payload as an object, the Reading.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,7 @@ interface NodeRed {
 }
 
 async function startNodeRed(brokerPort: number): Promise<NodeRed> {
+  if (!existsSync(RED)) throw new Error('Node-RED (the devDependency node-red) is not in node_modules: run npm ci');
   const userDir = tempDir('meterbridge-node-red-');
   const port = await freePort();
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flow(brokerPort)));

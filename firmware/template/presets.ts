@@ -44,7 +44,7 @@ function jsonNumber(key: string): string {
 }
 
 /**
- * The keys the Home Assistant discovery configs read (`{{ value_json.<key> }}`): the quantities
+ * The keys the Home Assistant discovery configs read (`value_json.<key>`): the quantities
  * (quantities.ts), the same as publish/homeassistant.ts haState().
  */
 export const HA_STATE_KEYS: readonly string[] = /* @__PURE__ */ Object.freeze(QUANTITIES.map((q) => q.key));
