@@ -15,11 +15,10 @@
 //
 // Exit codes: 0 done or already there; 1 install or build failed; 2 cc/make missing or OS unsupported.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { availableParallelism, type as osType } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { installTool, toolCurrent, toolDir } from './install-tools.mjs';
 
 const PLATFORMS = { Linux: 'lin', Darwin: 'mac' };
 const DEBIAN = 'apt-get install make gcc libc6-dev';
@@ -29,12 +28,8 @@ function fail(code, message) {
   process.exit(code);
 }
 
-const project = fileURLToPath(new URL('../tools/xs/', import.meta.url));
-const pkgDir = join(project, 'node_modules/@agoric/xsnap');
-/** the SHA-256 of the lockfile the installed tree came from */
-const stamp = join(project, 'node_modules/.meterbridge-lock');
-const lockDigest = createHash('sha256').update(readFileSync(join(project, 'package-lock.json'))).digest('hex');
-const current = () => existsSync(join(pkgDir, 'package.json')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === lockDigest;
+const pkgDir = join(toolDir('xs'), 'node_modules/@agoric/xsnap');
+const current = () => existsSync(join(pkgDir, 'package.json')) && toolCurrent('xs');
 
 const platform = PLATFORMS[osType()];
 const bin = platform && join(pkgDir, 'xsnap-native/xsnap/build/bin', platform, 'release/xsnap-worker');
@@ -51,15 +46,8 @@ function runnable(path) {
 if (process.argv.includes('--check')) process.exit(current() && bin && runnable(bin) ? 0 : 1);
 
 if (!current()) {
-  // the npm that runs us when there is one (npm 10 or 11 alike), else the one on the PATH
-  const npmCli = process.env.npm_execpath?.endsWith('npm-cli.js') ? [process.execPath, process.env.npm_execpath] : ['npm'];
-  console.error(`build-xsnap: installing the XS engine package (npm ci --ignore-scripts in tools/xs) …`);
-  const ci = spawnSync(npmCli[0], [...npmCli.slice(1), 'ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: ['ignore', 2, 'pipe'], encoding: 'utf8' });
-  if (ci.status !== 0) {
-    const why = ci.error?.message ?? (ci.stderr.trim().split('\n').filter((l) => /ERR/.test(l)).slice(0, 2).join(' ') || `exit ${ci.status}`);
-    fail(1, `npm ci in tools/xs failed (${why})`);
-  }
-  writeFileSync(stamp, `${lockDigest}\n`);
+  const why = installTool('xs');
+  if (why) fail(1, why);
 }
 if (process.argv.includes('--install')) process.exit(0);
 

@@ -1,4 +1,4 @@
-// Node-RED 4 (the npm package, a devDependency) on loopback as a user would set it up for the
+// Node-RED 4 (the npm package, installed for the tests in tools/node-red) on loopback as a user would set it up for the
 // gateway's generic JSON preset: an `mqtt in` node on the test's mosquitto with output "a parsed
 // JSON object", and an `http in` node (POST) answered by an `http response`. A function node
 // behind each records what arrives; the flow serves the record on GET /seen. The built-in meter
@@ -15,7 +15,7 @@ import type { Config } from '../firmware/config/types.js';
 import { presetById } from '../firmware/template/presets.js';
 import { freePort, sleep, startBroker, type Broker } from './support/mosquitto.js';
 
-const RED = fileURLToPath(new URL('../node_modules/node-red/red.js', import.meta.url));
+const RED = fileURLToPath(new URL('../tools/node-red/node_modules/node-red/red.js', import.meta.url));
 
 const dirs: string[] = [];
 function tempDir(prefix: string): string {
@@ -66,7 +66,7 @@ interface NodeRed {
 }
 
 async function startNodeRed(brokerPort: number): Promise<NodeRed> {
-  if (!existsSync(RED)) throw new Error('Node-RED (the devDependency node-red) is not in node_modules: run npm ci');
+  if (!existsSync(RED)) throw new Error('Node-RED is not installed in tools/node-red: node scripts/install-tools.mjs node-red (the test run does it when the npm registry is reachable)');
   const userDir = tempDir('meterbridge-node-red-');
   const port = await freePort();
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flow(brokerPort)));

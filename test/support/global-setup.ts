@@ -1,5 +1,5 @@
-// Before any test file: the XS engine's package (tools/xs) installed when missing or stale, without
-// running its install script, and the engine compiled from it when missing and a compiler is
+// Before any test file: Node-RED (tools/node-red) and the XS engine's package (tools/xs) installed
+// when missing or stale, without running install scripts, and the engine compiled from it when missing and a compiler is
 // there (here, once, rather than in a test worker, which a build of a minute or more would stall
 // and which could race another worker's build); then one line saying which test programs are
 // missing and the apt-get line that installs them (the tests that need them then fail with the
@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { TOOLS, missingMessage, type ToolName } from './tools.js';
 
 export default function setup(): void {
+  const tools = fileURLToPath(new URL('../../scripts/install-tools.mjs', import.meta.url));
+  const red = spawnSync(process.execPath, [tools, 'node-red'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (red.status !== 0) console.warn(`meterbridge tests: ${red.stderr.trim().split('\n').pop() ?? 'tools/node-red could not be installed'}; the Node-RED test will fail`);
   const script = fileURLToPath(new URL('../../scripts/build-xsnap.mjs', import.meta.url));
   if (spawnSync(process.execPath, [script, '--check']).status !== 0) {
     const build = TOOLS.cc.present();
