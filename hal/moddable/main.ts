@@ -134,6 +134,9 @@ export default function main(): void {
     save,
     restart,
     ui,
+    // a history answer is built whole in the heap: 120 points (a day of quarter hours, DST days
+    // too) are about 20 KB of arrays and JSON, 1000 would not fit beside the gateway; `next` pages on
+    historyMaxPoints: 120,
     // under the API's access rules: Host allow-list, first run, password
     routes: { '/api/network': { GET: () => json(200, network?.describe() ?? { mode: 'off' }) }, ...uiAssetRoutes(ui?.history ?? null) },
   });
