@@ -2,7 +2,6 @@
 // package: influxd on loopback with its own temporary directories, no reporting, nothing but
 // HTTP), fed by a meter that alternates lists; then InfluxDB's own /query must return every
 // value with its field name and one meter tag.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { validateConfig } from '../firmware/config/validate.js';
 import type { Config } from '../firmware/config/types.js';
 import { presetById } from '../firmware/template/presets.js';
 import { freePort, sleep } from './support/mosquitto.js';
+import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { requireTool } from './support/tools.js';
 import { kfm001Push } from './helpers.js';
 
@@ -20,13 +20,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface Influx {
-  url: string;
-  log: () => string;
-  stop: () => Promise<void>;
-}
-
-async function startInflux(): Promise<Influx> {
+async function startInflux(): Promise<ServerProcess> {
   requireTool('influxd');
   const dir = mkdtempSync(join(tmpdir(), 'meterbridge-influx-'));
   dirs.push(dir);
@@ -55,35 +49,17 @@ async function startInflux(): Promise<Influx> {
       '',
     ].join('\n'),
   );
-  let log = '';
-  let exited: string | null = null;
-  const child: ChildProcess = spawn('influxd', ['run', '-config', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir } });
-  for (const s of [child.stdout, child.stderr]) s?.setEncoding('utf8').on('data', (t: string) => (log = (log + t).slice(-20_000)));
-  child.once('exit', (code, signal) => (exited = `influxd exited (${signal ?? `code ${code}`})`));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (exited) throw new Error(`${exited}:\n${log}`);
-    const ok = await fetch(`${url}/ping`).then((r) => r.status === 204, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`influxd did not answer /ping on ${url} within 20 s:\n${log}`);
-    }
-    await sleep(50);
-  }
-  return {
-    url,
-    log: () => log,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(t);
-    },
-  };
+  return startServerProcess({
+    name: 'influxd',
+    command: 'influxd',
+    args: ['run', '-config', conf],
+    env: { ...process.env, HOME: dir },
+    port,
+    readyPath: '/ping',
+    readyStatus: 204,
+    timeoutMs: 20_000,
+    pollMs: 50,
+  });
 }
 
 interface Series {
@@ -93,7 +69,7 @@ interface Series {
   values: unknown[][];
 }
 
-async function query(influx: Influx, q: string): Promise<Series[]> {
+async function query(influx: ServerProcess, q: string): Promise<Series[]> {
   const res = await fetch(`${influx.url}/query?db=meter&epoch=ns&q=${encodeURIComponent(q)}`, { method: 'POST' });
   const body = (await res.json()) as { results: { series?: Series[]; error?: string }[] };
   expect(res.status, JSON.stringify(body)).toBe(200);
@@ -108,7 +84,7 @@ function config(input: Record<string, unknown>): Config {
 }
 
 describe('InfluxDB 1.x receives the line protocol preset', () => {
-  let influx: Influx;
+  let influx: ServerProcess;
   beforeAll(async () => {
     influx = await startInflux();
     await query(influx, 'CREATE DATABASE meter');

@@ -3,7 +3,6 @@
 // JSON object", and an `http in` node (POST) answered by an `http response`. A function node
 // behind each records what arrives; the flow serves the record on GET /seen. The built-in meter
 // simulator sends real encrypted pushes: both ways must give msg.payload as an object, the Reading.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { validateConfig } from '../firmware/config/validate.js';
 import type { Config } from '../firmware/config/types.js';
 import { presetById } from '../firmware/template/presets.js';
 import { freePort, sleep, startBroker, type Broker } from './support/mosquitto.js';
+import { startServerProcess, type ServerProcess } from './support/server-process.js';
 
 const RED = fileURLToPath(new URL('../tools/node-red/node_modules/node-red/red.js', import.meta.url));
 
@@ -59,13 +59,7 @@ function flow(brokerPort: number): unknown[] {
   ];
 }
 
-interface NodeRed {
-  url: string;
-  log: () => string;
-  stop: () => Promise<void>;
-}
-
-async function startNodeRed(brokerPort: number): Promise<NodeRed> {
+async function startNodeRed(brokerPort: number): Promise<ServerProcess> {
   if (!existsSync(RED)) throw new Error('Node-RED is not installed in tools/node-red: node scripts/install-tools.mjs node-red (the test run does it when the npm registry is reachable)');
   const userDir = tempDir('meterbridge-node-red-');
   const port = await freePort();
@@ -85,38 +79,17 @@ async function startNodeRed(brokerPort: number): Promise<NodeRed> {
       logging: { console: { level: 'warn', metrics: false, audit: false } },
     })};\n`,
   );
-  let log = '';
-  let exited: string | null = null;
-  const child: ChildProcess = spawn(process.execPath, [RED, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return startServerProcess({
+    name: 'Node-RED',
+    command: process.execPath,
+    args: [RED, '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
     env: { ...process.env, HOME: userDir, NODE_RED_ENABLE_PROJECTS: 'false' },
+    port,
+    readyPath: '/seen',
+    readyStatus: 200,
+    timeoutMs: 45_000,
+    pollMs: 100,
   });
-  for (const s of [child.stdout, child.stderr]) s?.setEncoding('utf8').on('data', (t: string) => (log = (log + t).slice(-20_000)));
-  child.once('exit', (code, signal) => (exited = `Node-RED exited (${signal ?? `code ${code}`})`));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    if (exited) throw new Error(`${exited}:\n${log}`);
-    const ok = await fetch(`${url}/seen`).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`Node-RED did not serve ${url}/seen within 45 s:\n${log}`);
-    }
-    await sleep(100);
-  }
-  return {
-    url,
-    log: () => log,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(t);
-    },
-  };
 }
 
 function config(input: Record<string, unknown>): Config {
@@ -127,7 +100,7 @@ function config(input: Record<string, unknown>): Config {
 
 describe('Node-RED 4 receives MQTT and HTTP push as objects', () => {
   let broker: Broker;
-  let red: NodeRed;
+  let red: ServerProcess;
   beforeAll(async () => {
     broker = await startBroker();
     red = await startNodeRed(broker.port);

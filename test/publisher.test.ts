@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../firmware/config/validate.js';
 import type { Config } from '../firmware/config/types.js';
 import { PUBLISHERS } from '../firmware/publish/registry.js';
-import { span } from '../firmware/publish/publisher.js';
+import { idSlug, span } from '../firmware/publish/publisher.js';
 import { withPublishers } from '../firmware/gateway.js';
 import { presetById } from '../firmware/template/presets.js';
 import { fakeGateway, settle } from './support/fakes.js';
@@ -165,5 +165,13 @@ describe('MQTT: honest status', () => {
       message: 'no data from the meter for 70 s: check the cable; MQTT: x (for 2 min, 3 readings waiting)',
     });
     expect(withPublishers({ level: 'ok', message: 'fine' }, [], 0)).toEqual({ level: 'ok', message: 'fine' });
+  });
+});
+
+describe('idSlug', () => {
+  it('keeps letters, digits, _ and -, and turns everything else into _', () => {
+    expect(idSlug('4B464D1020000001')).toBe('4B464D1020000001');
+    expect(idSlug('1-0:1.8.0*255')).toBe('1-0_1_8_0_255');
+    expect(idSlug('Zähler 7')).toBe('Z_hler_7');
   });
 });

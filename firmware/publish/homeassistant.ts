@@ -27,7 +27,7 @@ import { deepFreeze } from '../freeze.js';
 import { QUANTITIES, electricityNumber, netPower } from '../quantities.js';
 import type { Reading } from '../reading.js';
 import { derivedNumber, type DerivedValues } from '../template/derived.js';
-import type { Delivery } from './publisher.js';
+import { idSlug, type Delivery } from './publisher.js';
 
 /** The flat state object every discovered sensor reads; frame counter and timestamp identify the push. */
 export function haState(r: Reading, derived: DerivedValues | null = null): Record<string, number | string | null> {
@@ -70,19 +70,9 @@ export function haValueTemplate(key: string): string {
 /** The meter number's template: a text sensor would take an empty value, so it keeps its own. */
 export const HA_METER_NUMBER_TEMPLATE = '{{ value_json.meter_number if value_json.meter_number else this.state }}';
 
-function slug(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
-    out += ok ? s[i] : '_';
-  }
-  return out;
-}
-
 /** The node id that names the meter in discovery topics and unique ids. */
 export function haNodeId(meterId: string): string {
-  return 'meterbridge_' + slug(meterId);
+  return 'meterbridge_' + idSlug(meterId);
 }
 
 /** expire_after in seconds for a push interval: 3 intervals, at least 60 s, whole minutes. */

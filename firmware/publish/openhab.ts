@@ -13,20 +13,10 @@ import type { MqttConfig } from '../config/types.js';
 import type { Reading } from '../reading.js';
 import { buildValueContext, obisName } from '../template/context.js';
 import { compileOrEmpty } from '../template/template.js';
+import { idSlug } from './publisher.js';
 
 /** The broker Thing the definition refers to; the user's own UID replaces it. */
 export const OPENHAB_BROKER = 'mqtt:broker:myBroker';
-
-/** An id segment of an openHAB UID: letters, digits, '_' and '-' only. */
-function uidSegment(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
-    out += ok ? s[i] : '_';
-  }
-  return out;
-}
 
 /** A double-quoted string of the .things syntax. */
 function quoted(s: string): string {
@@ -43,7 +33,7 @@ export function openhabThing(r: Reading, mqtt: MqttConfig, meterId: string | nul
   const name = meterId ?? r.meter.number ?? r.meter.systemTitle ?? 'meter';
   const lines = [
     `// meterbridge for openHAB: paste into a .things file and put the UID of your MQTT broker Thing for ${OPENHAB_BROKER}`,
-    `Thing mqtt:topic:meterbridge_${uidSegment(name)} ${quoted('Smart meter ' + name)} (${OPENHAB_BROKER}) [ availabilityTopic=${quoted(mqtt.baseTopic + '/status')}, payloadAvailable="online", payloadNotAvailable="offline" ] {`,
+    `Thing mqtt:topic:meterbridge_${idSlug(name)} ${quoted('Smart meter ' + name)} (${OPENHAB_BROKER}) [ availabilityTopic=${quoted(mqtt.baseTopic + '/status')}, payloadAvailable="online", payloadNotAvailable="offline" ] {`,
     '    Channels:',
   ];
   const extra = { base_topic: mqtt.baseTopic, meter_id: meterId ?? undefined };
@@ -52,7 +42,7 @@ export function openhabThing(r: Reading, mqtt: MqttConfig, meterId: string | nul
     const state = topic.render(buildValueContext(r, obis, extra));
     const number = typeof v.value === 'number';
     const unit = number && v.unit ? `, unit=${quoted(v.unit)}` : '';
-    lines.push(`        Type ${number ? 'number' : 'string'} : obis_${uidSegment(obis)} ${quoted(obisName(obis))} [ stateTopic=${quoted(state)}${unit} ]`);
+    lines.push(`        Type ${number ? 'number' : 'string'} : obis_${idSlug(obis)} ${quoted(obisName(obis))} [ stateTopic=${quoted(state)}${unit} ]`);
   }
   lines.push('}');
   return lines.join('\n') + '\n';

@@ -161,3 +161,15 @@ export function publisherStatus(
     problem,
   };
 }
+
+/** An id the platforms accept in topics and UIDs (Home Assistant node ids, openHAB UID
+ *  segments): letters, digits, '_' and '-'; anything else becomes '_'. */
+export function idSlug(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+    out += ok ? s[i] : '_';
+  }
+  return out;
+}
