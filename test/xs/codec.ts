@@ -39,3 +39,21 @@ export function decodeJson(text: string): unknown {
     return v;
   });
 }
+
+/**
+ * Installs the global `handleCommand` xsnap calls with each message: the JSON command is given
+ * to `run`, and its result, or the exception it threw, goes back as JSON.
+ */
+export function serveCommands<C>(run: (command: C) => unknown): void {
+  const handleCommand = (message: ArrayBuffer): ArrayBuffer => {
+    let out: unknown;
+    try {
+      out = run(decodeJson(new TextDecoder().decode(message)) as C);
+    } catch (e) {
+      out = { exception: String(e), stack: e instanceof Error ? String(e.stack) : null };
+    }
+    const bytes = new TextEncoder().encode(encodeJson(out));
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  };
+  (globalThis as unknown as { handleCommand: typeof handleCommand }).handleCommand = handleCommand;
+}

@@ -10,7 +10,7 @@ import {
   MeterDecoder, PlausibilityGuard, authenticationKey, decode, encryptionKey, isHexParseError, parseHex, softwareCrypto,
   type DecodeResult, type DecoderKeys, type Reading,
 } from '../../firmware/index.js';
-import { decodeJson, encodeJson, type XsCommand } from './codec.js';
+import { serveCommands, type XsCommand } from './codec.js';
 
 /** xsnap's host function: a full garbage collection. */
 declare const gc: () => void;
@@ -114,15 +114,4 @@ function run(c: XsCommand): unknown {
   }
 }
 
-function handleCommand(message: ArrayBuffer): ArrayBuffer {
-  let out: unknown;
-  try {
-    out = run(decodeJson(new TextDecoder().decode(message)) as XsCommand);
-  } catch (e) {
-    out = { exception: String(e), stack: e instanceof Error ? String(e.stack) : null };
-  }
-  const bytes = new TextEncoder().encode(encodeJson(out));
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-(globalThis as unknown as { handleCommand: typeof handleCommand }).handleCommand = handleCommand;
+serveCommands<XsCommand>(run);

@@ -17,7 +17,7 @@ import { decode } from '../../firmware/decoder.js';
 import { encryptionKey } from '../../firmware/keys.js';
 import { softwareCrypto } from '../../firmware/crypto/gcm.js';
 import type { BlockStore } from '../../hal/hal.js';
-import { decodeJson, encodeJson } from './codec.js';
+import { serveCommands } from './codec.js';
 
 declare const gc: () => void;
 
@@ -127,15 +127,4 @@ function run(c: HistoryCommand): unknown {
   }
 }
 
-function handleCommand(message: ArrayBuffer): ArrayBuffer {
-  let out: unknown;
-  try {
-    out = run(decodeJson(new TextDecoder().decode(message)) as HistoryCommand);
-  } catch (e) {
-    out = { exception: String(e), stack: e instanceof Error ? String(e.stack) : null };
-  }
-  const bytes = new TextEncoder().encode(encodeJson(out));
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-(globalThis as unknown as { handleCommand: typeof handleCommand }).handleCommand = handleCommand;
+serveCommands<HistoryCommand>(run);
