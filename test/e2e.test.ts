@@ -1,14 +1,12 @@
 // The web UI in real headless Chromium against the real host gateway (simulator source) and a
 // real mosquitto broker. Screenshots of every page go to test-output/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
-import { startGateway, loadUiAsset, type RunningGateway } from '../hal/node/run.js';
-import { validateConfig } from '../firmware/config/validate.js';
-import { startBroker, subscribe, type Broker } from './support/mosquitto.js';
+import { startUiRig, type UiRig } from './support/chromium.js';
+import { loadUiAsset } from '../hal/node/run.js';
+import { subscribe, type Broker } from './support/mosquitto.js';
 import { requireTool } from './support/tools.js';
 import { makeCerts } from './support/certs.js';
 
@@ -17,29 +15,21 @@ const PASSWORD = 'my meter, my data';
 const DEMO_KEY = '000102030405060708090A0B0C0D0E0F'; // the simulator's published demo key
 
 let browser: Browser;
-let gateway: RunningGateway;
 let broker: Broker;
 let base: string;
 let dir: string;
+let rig: UiRig | undefined;
 
 beforeAll(async () => {
   if (!loadUiAsset()) throw new Error('the web UI is not built: run `npm run build` first');
   requireTool('chromium');
   mkdirSync(SHOTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), 'meterbridge-e2e-'));
-  broker = await startBroker();
-  const v = validateConfig({ source: { type: 'simulator', simulator: { intervalMs: 1000 } } });
-  if (!v.ok) throw new Error('config');
-  gateway = await startGateway({ config: v.config, dataDir: dir, httpPort: 0, host: '127.0.0.1', log: () => {} });
-  base = `http://127.0.0.1:${gateway.port}`;
-  browser = await launchChromium();
+  rig = await startUiRig('meterbridge-e2e-');
+  ({ browser, broker, base, dir } = rig);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.stop();
-  await broker?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await rig?.stop();
 });
 
 async function open(context: BrowserContext, hash = '#status'): Promise<Page> {

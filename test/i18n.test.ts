@@ -4,15 +4,13 @@
 // demo banner, the key and Test key, MQTT to a real broker, a field error and the verdict in
 // German, and the switch to English that is remembered. Screenshots: test-output/screenshots/de-*.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
-import { startGateway, loadUiAsset, type RunningGateway } from '../hal/node/run.js';
-import { validateConfig } from '../firmware/config/validate.js';
+import { startUiRig, type UiRig } from './support/chromium.js';
+import { loadUiAsset } from '../hal/node/run.js';
 import { DEMO_KEY } from '../firmware/config/defaults.js';
-import { startBroker, subscribe, type Broker } from './support/mosquitto.js';
+import { subscribe, type Broker } from './support/mosquitto.js';
 import { requireTool } from './support/tools.js';
 import { hash, template } from '../web-ui/src/i18n-key.mjs';
 
@@ -65,30 +63,22 @@ describe('message keys', () => {
 });
 
 let browser: Browser;
-let gateway: RunningGateway;
 let broker: Broker;
 let base: string;
 let dir: string;
+let rig: UiRig | undefined;
 
 describe('the first run in German, in a real browser', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     if (!loadUiAsset()?.de) throw new Error('the web UI is not built: run `npm run build` first');
     requireTool('chromium');
     mkdirSync(SHOTS, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'meterbridge-de-')); // a fresh data folder: factory settings
-    broker = await startBroker();
-    const v = validateConfig({ source: { type: 'simulator', simulator: { intervalMs: 1000 } } });
-    if (!v.ok) throw new Error('config');
-    gateway = await startGateway({ config: v.config, dataDir: dir, httpPort: 0, host: '127.0.0.1', log: () => {} });
-    base = `http://127.0.0.1:${gateway.port}`;
-    browser = await launchChromium();
+    rig = await startUiRig('meterbridge-de-'); // a fresh data folder: factory settings
+    ({ browser, broker, base, dir } = rig);
   }, 30_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await gateway?.stop();
-    await broker?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   const poll = <T>(fn: () => T | Promise<T>, timeout = 8000) => expect.poll(fn, { timeout });
