@@ -13,7 +13,7 @@ import { DSMR_START, SC_AUTHENTICATION, SC_ENCRYPTION, SYSTEM_TITLE_LENGTH, TAG_
 import type { CipherKey, Crypto } from './crypto/crypto.js';
 import { AxdrTable, decodeData } from './dlms/axdr.js';
 import { GbtJoiner, newGloHeader, newNotificationHeader, parseDataNotification, parseGloCiphering } from './dlms/apdu.js';
-import { dateTimeString, mapNotification, newMapScratch, reconcileClock } from './dlms/cosem.js';
+import { mapNotification, newMapScratch, reconcileClock, setTimestamp } from './dlms/cosem.js';
 import { parseDsmr } from './dlms/dsmr.js';
 import { decodeError, type DecodeError, type ErrorKind } from './errors.js';
 import { hex2, toHex } from './bytes.js';
@@ -22,7 +22,7 @@ import { Assembler } from './link/assembler.js';
 import { HdlcLink } from './link/hdlc.js';
 import { MbusLink } from './link/mbus.js';
 import type { LinkSink } from './link/scanner.js';
-import { emptyReading, type Reading } from './reading.js';
+import { emptyReading, ValueList, type Reading } from './reading.js';
 import { GUARD_REJECT, GUARD_RESYNC, PlausibilityGuard } from './guard.js';
 
 export type Framing = 'auto' | 'mbus' | 'hdlc' | 'apdu';
@@ -95,7 +95,9 @@ export class MeterDecoder {
   private readonly table = new AxdrTable(256);
   private readonly glo = newGloHeader();
   private readonly notification = newNotificationHeader();
-  private readonly mapScratch = newMapScratch();
+  /** the values of the push being decoded, in order: what the guard reads */
+  private readonly values = new ValueList();
+  private readonly mapScratch = newMapScratch(this.values);
   private readonly iv = new Uint8Array(12);
   private readonly aad = new Uint8Array(17);
   private readonly tag = new Uint8Array(GCM_TAG_LENGTH);
@@ -348,8 +350,9 @@ export class MeterDecoder {
   /** A data-notification or DSMR telegram in src.buffer[start, end). */
   private plain(src: Assembler, start: number, end: number, reading: Reading, unverifiedDecrypt: boolean): void {
     const b = src.buffer;
+    this.values.begin();
     if (b[start] === DSMR_START) {
-      const e = parseDsmr(b, start, end, reading);
+      const e = parseDsmr(b, start, end, reading, this.values);
       if (e) return this.failPlain(e, src, unverifiedDecrypt);
       return this.emit(reading);
     }
@@ -359,17 +362,18 @@ export class MeterDecoder {
     const bodyEnd = decodeData(b, n.bodyStart, end, this.table);
     if (typeof bodyEnd !== 'number') return this.failPlain(bodyEnd, src, unverifiedDecrypt);
     if (bodyEnd !== end) return this.failPlain(decodeError('axdr', bodyEnd, `${end - bodyEnd} bytes follow the notification body`), src, unverifiedDecrypt);
-    if (n.dateTimeAt >= 0) reading.timestamp = dateTimeString(b, n.dateTimeAt);
+    if (n.dateTimeAt >= 0) setTimestamp(reading, this.values, b, n.dateTimeAt);
     e = mapNotification(this.table, b, reading, this.mapScratch, n.bodyStart);
     if (e) return this.failPlain(e, src, unverifiedDecrypt);
-    reconcileClock(reading);
+    reconcileClock(reading, this.values);
     this.emit(reading);
   }
 
   private emit(reading: Reading): void {
+    this.values.settle(reading);
     const guard = this.guard;
     if (guard !== null) {
-      const verdict = guard.check(reading, this.now ? this.now() : NaN);
+      const verdict = guard.check(reading, this.now ? this.now() : NaN, this.values);
       if (verdict === GUARD_REJECT) {
         const e = decodeError('implausible', this.pushOffset, guard.detail);
         e.rule = guard.rule;
@@ -380,11 +384,8 @@ export class MeterDecoder {
       }
       if (verdict === GUARD_RESYNC && this.onNotice) this.onNotice(guard.detail);
     }
-    let n = 0;
-    if (guard !== null) n = guard.valueCount;
-    else for (const _ in reading.values) n++;
     this.stats.readings++;
-    this.stats.lastValueCount = n;
+    this.stats.lastValueCount = this.values.count;
     this.onReading(reading);
   }
 }

@@ -22,7 +22,7 @@
  * other: after RESYNC_PUSHES such pushes in a row the guard starts again from them, and says so.
  * It knows Readings, not bytes: what a corruption did to a low digit of a value it cannot see.
  */
-import type { Reading } from './reading.js';
+import { ValueList, type Reading } from './reading.js';
 
 export interface GuardOptions {
   /** the largest power the meter can measure per direction, in W (default 100 kW) */
@@ -60,21 +60,41 @@ class Baseline {
   /** the OBIS codes of the push, in order (the decoder's cached strings: compared by reference);
    *  never changed once assigned, so baselines with the same list share one array */
   keys: readonly string[] = NO_KEYS;
-  readonly energy = new Map<string, number>();
+  /** the energy registers and their last values; a register missing from a push keeps an older
+   *  value, which still bounds it from below */
+  readonly energyKeys: string[] = [];
+  readonly energy: number[] = [];
+  energyCount = 0;
+
+  /** Where key is among the energy registers, -1 when not there. Callers first try where it
+   *  usually is, the same place as in the push: a call costs more than that check on XS. */
+  energyIndex(key: string): number {
+    const keys = this.energyKeys;
+    for (let i = 0; i < this.energyCount; i++) if (keys[i] === key) return i;
+    return -1;
+  }
 
   assign(r: Reading, p: Push, receivedMs: number): void {
     this.set = true;
     this.number = r.meter.number;
     this.name = r.meter.logicalDeviceName;
     const keys = p.keys;
-    this.keys = p.keysLike ?? keys; // a fresh array per push, never changed: safe to keep
+    // the push's names are the decoder's list, refilled on every push: kept as a copy, made only
+    // when the meter sends a list not seen before
+    this.keys = p.keysLike ?? keys.slice(0, p.count);
     this.counter = r.frameCounter ?? -1;
     this.clockMs = p.clockMs;
     this.clockZoned = p.zoned;
     this.receivedMs = receivedMs;
     const at = p.energyAt;
     for (let k = 0; k < p.energyCount; k++) {
-      this.energy.set(keys[at[k]], p.energy[k]);
+      const key = keys[at[k]];
+      let i = k < this.energyCount && this.energyKeys[k] === key ? k : this.energyIndex(key);
+      if (i < 0) {
+        i = this.energyCount++;
+        this.energyKeys[i] = key;
+      }
+      this.energy[i] = p.energy[k];
     }
   }
 
@@ -87,17 +107,23 @@ class Baseline {
     this.number = o.number;
     this.name = o.name;
     this.keys = o.keys;
-    this.energy.clear();
-    o.energy.forEach((v, k) => this.energy.set(k, v));
+    this.energyCount = o.energyCount;
+    for (let i = 0; i < o.energyCount; i++) {
+      this.energyKeys[i] = o.energyKeys[i];
+      this.energy[i] = o.energy[i];
+    }
   }
 }
 
 const NO_KEYS: readonly string[] = Object.freeze([]);
 
-/** The Reading being judged, read once: its OBIS codes in order, where its energy registers are
- *  and their values, its clock. Judging a push allocates one array: the names. */
+/** The Reading being judged, read once from the decoder's ValueList: its OBIS codes in order,
+ *  where its energy registers are and their values, its clock. Judging a push allocates nothing
+ *  unless the meter sends a list not seen before. */
 class Push {
+  /** the list's names and units: valid up to count */
   keys: readonly string[] = NO_KEYS;
+  units: readonly string[] = NO_KEYS;
   count = 0;
   /** the energy registers (numbers in Wh, varh, VAh): where they are in keys, and their values */
   readonly energyAt: number[] = [];
@@ -130,12 +156,11 @@ class MeterState {
   }
 }
 
-/** r carries every energy register of base (a chain that starts again may not skip one). */
-function hasRegisters(r: Reading, base: Baseline): boolean {
+/** The push carries every energy register of base (a chain that starts again may not skip one). */
+function hasRegisters(p: Push, base: Baseline): boolean {
   let n = 0;
-  const values = r.values;
-  for (const key in values) if (isEnergy(values[key].unit) && base.energy.has(key)) n++;
-  return n === base.energy.size;
+  for (let k = 0; k < p.energyCount; k++) if (base.energyIndex(p.keys[p.energyAt[k]]) >= 0) n++;
+  return n === base.energyCount;
 }
 
 /** The same push again (a repeated frame): same counter, clock and values. */
@@ -148,10 +173,6 @@ function samePush(a: Reading, b: Reading): boolean {
     if (x === undefined || x.value !== av[k].value) return false;
   }
   return true;
-}
-
-function isEnergy(unit: string | undefined): boolean {
-  return unit === 'Wh' || unit === 'varh' || unit === 'VAh';
 }
 
 /** The largest of 1000, 100, 10 that divides both values: the register's resolution. */
@@ -172,14 +193,11 @@ export class PlausibilityGuard {
   detail = '';
   private readonly meters = new Map<string, MeterState>();
   private readonly push = new Push();
+  /** for Readings judged without the decoder's list */
+  private readonly own = new ValueList();
 
   constructor(options: GuardOptions = {}) {
     this.maxPowerW = options.maxPowerW ?? DEFAULT_MAX_POWER_W;
-  }
-
-  /** How many values the Reading last judged has (the decoder's count, without enumerating them again). */
-  get valueCount(): number {
-    return this.push.count;
   }
 
   /** Forgets every meter (a new key or source). */
@@ -188,10 +206,11 @@ export class PlausibilityGuard {
   }
 
   /**
-   * Judges a Reading; `receivedMs` is when it arrived (a monotonic clock), NaN when unknown.
+   * Judges a Reading; `receivedMs` is when it arrived (a monotonic clock), NaN when unknown;
+   * `list` its values in order, as the decoder set them (made here when not given).
    * GUARD_ACCEPT / GUARD_RESYNC: publish it; GUARD_REJECT: `rule`, `detail` and the values say why.
    */
-  check(r: Reading, receivedMs: number): number {
+  check(r: Reading, receivedMs: number, list: ValueList = this.own.of(r)): number {
     // by system title; unencrypted pushes have none, so by meter number (a corrupted number then
     // looks like another meter: its push is judged by the ranges alone)
     const id = r.meter.systemTitle ?? r.meter.number ?? '';
@@ -201,7 +220,7 @@ export class PlausibilityGuard {
       m = new MeterState();
       this.meters.set(id, m);
     }
-    if (!this.read(r, m)) return GUARD_REJECT; // out of range: never plausible, whatever came before
+    if (!this.read(r, m, list)) return GUARD_REJECT; // out of range: never plausible, whatever came before
     if (this.fits(m.accepted, r, receivedMs) && this.sameKeys(m, r)) {
       m.accept(r, this.push, receivedMs);
       return GUARD_ACCEPT;
@@ -219,10 +238,10 @@ export class PlausibilityGuard {
       return GUARD_ACCEPT;
     }
     // a chain of pushes that agree with each other, each carrying every register the chain has
-    if (m.streak > 0 && hasRegisters(r, m.candidate) && this.fits(m.candidate, r, receivedMs)) m.streak++;
+    if (m.streak > 0 && hasRegisters(this.push, m.candidate) && this.fits(m.candidate, r, receivedMs)) m.streak++;
     else {
       m.streak = 1;
-      m.candidate.energy.clear();
+      m.candidate.energyCount = 0;
     }
     m.candidate.assign(r, this.push, receivedMs);
     if (m.streak >= RESYNC_PUSHES) {
@@ -242,33 +261,32 @@ export class PlausibilityGuard {
   }
 
   /**
-   * Reads the Reading into `push` in one pass over its values (on XS every enumeration and every
-   * lookup by name costs; an enumeration also allocates): names, values, where the energy
-   * registers are, whether the names are those of `accepted`, and the clock. Checks the physical
-   * ranges on the way: false (the violation set) at the first value out of range.
+   * Reads the decoder's list into `push` in one pass: where the energy registers are and their
+   * values, whether the names are those of `accepted`, and the clock. Checks the physical ranges
+   * on the way: false (the violation set) at the first value out of range.
    */
-  private read(r: Reading, m: MeterState): boolean {
+  private read(r: Reading, m: MeterState, list: ValueList): boolean {
     const accepted = m.accepted;
     const p = this.push;
     const energyAt = p.energyAt;
     const energy = p.energy;
     const theirs = accepted.keys;
-    const values = r.values;
+    const keys = list.keys;
+    const numbers = list.numbers;
+    const units = list.units;
+    const count = list.count;
     const maxW = this.maxPowerW;
-    let same = accepted.set;
-    let n = 0;
+    let same = accepted.set && theirs.length === count;
     let e = 0;
-    p.count = 0;
-    // Object.keys, not for-in: on XS it costs fewer slots than a for-in iterator
-    const keys = Object.keys(values);
     p.keys = keys;
-    for (; n < keys.length; n++) {
+    p.units = units;
+    p.count = 0;
+    for (let n = 0; n < count; n++) {
       const key = keys[n];
-      const v = values[key];
       if (same && theirs[n] !== key) same = false;
-      const x = v.value;
-      if (typeof x === 'number') {
-        const u = v.unit;
+      const u = units[n];
+      if (u !== '') {
+        const x = numbers[n];
         if (u === 'Wh' || u === 'varh' || u === 'VAh') {
           if (!(x >= 0)) return this.fail('range', r, key, x, null, `${key} is ${x} ${u}: an energy register is never negative`);
           energyAt[e] = n;
@@ -283,15 +301,12 @@ export class PlausibilityGuard {
         }
       }
     }
-    p.count = n;
+    p.count = count;
     p.energyCount = e;
-    p.keysLike = same && theirs.length === n ? theirs : m.before.set && this.keysOf(m.before) ? m.before.keys : null;
-    // The decoder's two clock forms: local time (19 characters) and with the offset (25).
-    // Date.parse reads them natively; a character loop would cost an object per charCodeAt on
-    // XS. A local clock is read as if it were UTC: only differences between two pushes matter.
-    const ts = r.timestamp;
-    p.zoned = ts !== null && ts.length === 25;
-    p.clockMs = p.zoned ? Date.parse(ts as string) : ts !== null && ts.length === 19 ? Date.parse(ts + 'Z') : NaN;
+    p.keysLike = same ? theirs : m.before.set && this.keysOf(m.before) ? m.before.keys : null;
+    // the decoder read the clock from the date-time bytes: no parsing of Reading.timestamp here
+    p.clockMs = list.clockMs;
+    p.zoned = list.clockZoned;
     return true;
   }
 
@@ -350,17 +365,22 @@ export class PlausibilityGuard {
     }
     if (dtMs !== dtMs && receivedMs === receivedMs && base.receivedMs === base.receivedMs) dtMs = receivedMs - base.receivedMs;
     const seconds = dtMs === dtMs ? (dtMs < 1000 ? 1 : dtMs / 1000) : NaN;
-    const energy = base.energy;
     const keys = p.keys;
     const energyAt = p.energyAt;
     for (let k = 0; k < p.energyCount; k++) {
       const key = keys[energyAt[k]];
+      const i = k < base.energyCount && base.energyKeys[k] === key ? k : base.energyIndex(key);
+      if (i < 0) continue;
       const x = p.energy[k];
-      const prev = energy.get(key);
-      if (prev === undefined) continue;
-      const unit = r.values[key].unit as string;
-      if (x < prev) return this.fail('energy-decrease', r, key, x, prev, `${key} went down from ${prev} ${unit} to ${x} ${unit}`);
-      if (seconds === seconds && x - prev > (this.maxPowerW * seconds) / 3600 + resolution(prev, x)) {
+      const prev = base.energy[i];
+      if (x < prev) {
+        const unit = p.units[energyAt[k]];
+        return this.fail('energy-decrease', r, key, x, prev, `${key} went down from ${prev} ${unit} to ${x} ${unit}`);
+      }
+      // the register's resolution only when it matters: % of a double is a call into C on V8
+      const limit = (this.maxPowerW * seconds) / 3600;
+      if (x - prev > limit && x - prev > limit + resolution(prev, x)) {
+        const unit = p.units[energyAt[k]];
         const kw = Math.round(((x - prev) * 3600) / seconds) / 1000;
         return this.fail('energy-rate', r, key, x, prev, `${key} rose from ${prev} ${unit} to ${x} ${unit} in ${Math.round(seconds)} s: ${kw} k${unit.slice(0, -1)} on average, more than the maximum of ${this.maxPowerW / 1000} kW`);
       }

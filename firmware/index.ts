@@ -4,6 +4,6 @@ export { PlausibilityGuard, DEFAULT_MAX_POWER_W, type GuardOptions, type GuardRu
 export { encryptionKey, authenticationKey, parseKeyText, type EncryptionKey, type AuthenticationKey } from './keys.js';
 export { formatError, type DecodeError, type ErrorKind } from './errors.js';
 export { parseHex, isHexParseError, toHex } from './bytes.js';
-export type { Reading, Value } from './reading.js';
+export { ValueList, type Reading, type Value } from './reading.js';
 export type { Crypto, CipherKey } from './crypto/crypto.js';
 export { softwareCrypto } from './crypto/gcm.js';

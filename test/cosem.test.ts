@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { AxdrTable, decodeData } from '../firmware/dlms/axdr.js';
 import { newNotificationHeader, parseDataNotification } from '../firmware/dlms/apdu.js';
-import { POSITIONAL_LAYOUTS, dateTimeString, isPlausibleDateTime, mapNotification, newMapScratch } from '../firmware/dlms/cosem.js';
+import { POSITIONAL_LAYOUTS, civilMs, dateTimeString, isPlausibleDateTime, mapNotification, newMapScratch } from '../firmware/dlms/cosem.js';
 import { emptyReading, type Reading } from '../firmware/reading.js';
 import type { DecodeError } from '../firmware/errors.js';
 import { hex, moreVectors, rng, vectors } from './helpers.js';
@@ -531,6 +531,21 @@ describe('scalers are applied exactly', () => {
       '1-0:1.7.0': { value: 0, unit: 'W' },
     });
     expect(m.r.values['1-0:32.7.0'].value).not.toBe(2337 * 0.1); // 233.70000000000002
+  });
+});
+
+describe('civilMs', () => {
+  it('is Date.UTC for every day from 1990 to 2199 and random times of day', () => {
+    const next = rng(7);
+    for (let y = 1990; y <= 2199; y++) {
+      for (let m = 1; m <= 12; m++) {
+        for (const d of [1, 15, 28, 29, 30, 31]) {
+          if (new Date(Date.UTC(y, m - 1, d)).getUTCMonth() !== m - 1) continue; // no such day
+          const h = Math.floor(next() * 24), mi = Math.floor(next() * 60), s = Math.floor(next() * 60);
+          expect(civilMs(y, m, d, h, mi, s)).toBe(Date.UTC(y, m - 1, d, h, mi, s));
+        }
+      }
+    }
   });
 });
 

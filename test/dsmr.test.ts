@@ -6,7 +6,7 @@
 //   !CCCC                CRC-16/ARC (poly 0xA001 reflected, init 0) over '/' .. '!' inclusive
 import { describe, expect, it } from 'vitest';
 import { crc16arc, parseDsmr } from '../firmware/dlms/dsmr.js';
-import { emptyReading, type Reading } from '../firmware/reading.js';
+import { emptyReading, ValueList, type Reading } from '../firmware/reading.js';
 import type { DecodeError } from '../firmware/errors.js';
 import { concat, hex, rng, vector } from './helpers.js';
 
@@ -124,6 +124,19 @@ describe('a hand-made DSMR 5 telegram', () => {
     expect(r.timestamp).toBe('2010-12-09T11:30:20+01:00');
     expect(r.meter.number).toBe('K8EG004046395507'); // from 96.1.1 when there is no 96.1.0
     expect(r.format).toBe('dsmr');
+  });
+
+  it('puts every value and the clock into the list the guard reads; a line sent twice ends as the Reading keeps it', () => {
+    const twice = telegram([...lines.slice(0, 6), '1-0:1.8.1(001234.999*kWh)', ...lines.slice(6)]);
+    const r = emptyReading();
+    const list = new ValueList();
+    expect(parseDsmr(twice, 0, twice.length, r, list)).toBeNull();
+    expect(list.count).toBe(Object.keys(r.values).length + 1); // both 1.8.1 lines were put
+    list.settle(r);
+    expect(list.keys.slice(0, list.count)).toEqual(Object.keys(r.values));
+    expect(list.numbers[list.keys.indexOf('1-0:1.8.1')]).toBe(1234999);
+    expect(r.values['1-0:1.8.1'].value).toBe(1234999);
+    expect([list.clockMs, list.clockZoned]).toEqual([Date.UTC(2010, 11, 9, 10, 30, 20), true]);
   });
 
   it('0-0:96.1.0 is the meter number even after 96.1.1', () => {

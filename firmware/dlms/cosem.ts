@@ -32,7 +32,7 @@ import {
 } from '../constants.js';
 import { asciiString, isPrintable, toHex, utf8String } from '../bytes.js';
 import { decodeError, type DecodeError } from '../errors.js';
-import type { Reading } from '../reading.js';
+import { ValueList, type Reading } from '../reading.js';
 import { isNumeric, numberAt, typeName, type AxdrTable } from './axdr.js';
 import { defaultUnit, looksLikeObis, obisKey, unitName } from './obis.js';
 import { deepFreeze } from '../freeze.js';
@@ -79,11 +79,38 @@ function dateAndTimeString(b: Uint8Array, date: number, time: number): string | 
 }
 
 /**
+ * Days since 1970-01-01 of a proleptic Gregorian date, in ms, plus the time of day: Date.UTC's
+ * result by arithmetic alone (on XS no call into the host, on V8 no runtime call).
+ */
+export function civilMs(year: number, month: number, day: number, h: number, m: number, s: number): number {
+  // March-based years put the leap day last
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = (((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) | 0) + day - 1;
+  const days = era * 146097 + yoe * 365 + ((yoe / 4) | 0) - ((yoe / 100) | 0) + doy - 719468;
+  return days * 86_400_000 + ((h * 60 + m) * 60 + s) * 1000;
+}
+
+/** The plausible date-time at p as the list's clock: its local time and, when given, its offset. */
+function dateTimeClock(b: Uint8Array, p: number, list: ValueList): void {
+  const dev = ((b[p + 9] << 24) >> 16) | b[p + 10];
+  const offset = dev === DEVIATION_UNSPECIFIED || dev < -840 || dev > 840 ? NaN : -dev;
+  list.clock(civilMs((b[p] << 8) | b[p + 1], b[p + 2], b[p + 3], b[p + 5], b[p + 6], b[p + 7]), offset);
+}
+
+/** Reading.timestamp from the date-time at p (the notification's own), and the list's clock. */
+export function setTimestamp(r: Reading, list: ValueList, b: Uint8Array, p: number): void {
+  r.timestamp = dateTimeString(b, p);
+  if (r.timestamp !== null) dateTimeClock(b, p, list);
+}
+
+/**
  * One rule for the offset of the clock: the push's date-time (notification header) and the list's
  * clock (0-0:1.0.0) that show the same local time are the same instant, so when only one of them
  * carries the deviation, both get it. Reading.timestamp and the 0-0:1.0.0 value then agree.
  */
-export function reconcileClock(r: Reading): void {
+export function reconcileClock(r: Reading, list: ValueList): void {
   const ts = r.timestamp;
   const v = r.values['0-0:1.0.0'];
   if (ts === null || v === undefined || typeof v.value !== 'string') return;
@@ -91,7 +118,10 @@ export function reconcileClock(r: Reading): void {
   if (ts.length === clock.length || ts.length < 19 || clock.length < 19) return;
   for (let i = 0; i < 19; i++) if (ts.charCodeAt(i) !== clock.charCodeAt(i)) return;
   if (ts.length > clock.length) r.values['0-0:1.0.0'] = { value: ts };
-  else r.timestamp = clock;
+  else {
+    r.timestamp = clock;
+    list.clockText(clock);
+  }
 }
 
 // ---- node classification ----
@@ -159,7 +189,7 @@ function numberRank(a: number, group: number, c: number, d: number, e: number): 
   return NUMBER_RANK_NONE;
 }
 
-/** Collects values of one notification into a Reading. */
+/** Collects values of one notification into a Reading, and into the decoder's ValueList. */
 class Mapper {
   mapped = 0;
   private numberRank = NUMBER_RANK_NONE;
@@ -167,7 +197,10 @@ class Mapper {
   private b!: Uint8Array;
   private r!: Reading;
 
-  constructor(private readonly keys: ObisKeyCache) {}
+  constructor(
+    private readonly keys: ObisKeyCache,
+    private readonly list: ValueList,
+  ) {}
 
   /** One Mapper per decoder, reset for every notification. */
   reset(t: AxdrTable, b: Uint8Array, r: Reading): this {
@@ -177,6 +210,13 @@ class Mapper {
     this.mapped = 0;
     this.numberRank = NUMBER_RANK_NONE;
     return this;
+  }
+
+  // values are set here and in put() only (one call less per number: calls cost on XS), so the
+  // Reading and the list stay in step
+  private setText(key: string, s: string): void {
+    this.r.values[key] = { value: s };
+    this.list.text(key);
   }
 
   private meterNumber(s: string, rank: number): void {
@@ -202,26 +242,31 @@ class Mapper {
       const value = scaled(raw, scaler);
       const u = unit >= 0 ? unitName(unit) : defaultUnit(a, c, d);
       this.r.values[key] = u !== undefined ? { value, unit: u } : { value };
+      this.list.number(key, value, u);
       if (rank !== NUMBER_RANK_NONE) this.meterNumber('' + raw, rank);
     } else if (a === 0 && c === 1 && d === 0 && isDateTimeNode(t, b, v)) {
       const s = dateTimeString(b, t.start[v]);
       if (s === null) return;
-      this.r.values[key] = { value: s };
-      this.clock(s);
+      this.setText(key, s);
+      this.clock(s, t.start[v], NaN);
     } else if (t.isContainer(v) || tag === 0) {
       return; // structured or empty values (e.g. a capture object list) are not readings
     } else {
       const s = textOf(t, b, v);
-      this.r.values[key] = { value: s };
+      this.setText(key, s);
       if (rank !== NUMBER_RANK_NONE && s.length > 0) this.meterNumber(s, rank);
       if (a === 0 && group === 0 && c === 42 && d === 0 && e === 0) this.r.meter.logicalDeviceName = s;
     }
     this.mapped++;
   }
 
-  clock(s: string): void {
-    if (!this.r.values['0-0:1.0.0']) this.r.values['0-0:1.0.0'] = { value: s };
-    if (this.r.timestamp === null) this.r.timestamp = s;
+  /** The clock s, made of the date-time at p (or, p < 0, of a layout's date and time: local). */
+  clock(s: string, p: number, localMs: number): void {
+    if (!this.r.values['0-0:1.0.0']) this.setText('0-0:1.0.0', s);
+    if (this.r.timestamp !== null) return;
+    this.r.timestamp = s;
+    if (p >= 0) dateTimeClock(this.b, p, this.list);
+    else this.list.clock(localMs, NaN);
   }
 
   /** An item that no OBIS code names: recognised by its type. */
@@ -231,16 +276,16 @@ class Mapper {
     if (isDateTimeNode(t, b, i)) {
       const s = dateTimeString(b, t.start[i]);
       if (s !== null && !this.r.values['0-0:1.0.0']) {
-        this.clock(s);
+        this.clock(s, t.start[i], NaN);
         this.mapped++;
       }
     } else if (isTextNode(t, b, i) && t.length[i] > 0) {
       const s = textOf(t, b, i);
       if ((listIdRe ??= /^[A-Za-z][A-Za-z0-9]*_V?\d+$/).test(s)) {
-        if (!this.r.values['1-1:0.2.129']) this.r.values['1-1:0.2.129'] = { value: s };
+        if (!this.r.values['1-1:0.2.129']) this.setText('1-1:0.2.129', s);
       } else if (this.numberRank > NUMBER_RANK_UNNAMED) {
         this.meterNumber(s, NUMBER_RANK_UNNAMED);
-        if (!this.r.values['0-0:96.1.0']) this.r.values['0-0:96.1.0'] = { value: s };
+        if (!this.r.values['0-0:96.1.0']) this.setText('0-0:96.1.0', s);
         this.mapped++;
       }
     }
@@ -371,7 +416,7 @@ function applyLayout(m: Mapper, t: AxdrTable, b: Uint8Array, layout: Layout, n: 
   }
   if (time >= 0 && date >= 0) {
     const s = dateAndTimeString(b, date, time);
-    if (s !== null) m.clock(s);
+    if (s !== null) m.clock(s, -1, civilMs((b[date] << 8) | b[date + 1], b[date + 2], b[date + 3], b[time], b[time + 1], b[time + 2]));
   }
 }
 
@@ -554,8 +599,9 @@ export interface MapScratch {
   descriptors: DescriptorScratch;
 }
 
-export function newMapScratch(): MapScratch {
-  return { code: new Uint8Array(6), layoutName: null, mapper: new Mapper(new ObisKeyCache()), descriptors: new DescriptorScratch() };
+/** `list` receives every value set, in order (one per decoder). */
+export function newMapScratch(list: ValueList = new ValueList()): MapScratch {
+  return { code: new Uint8Array(6), layoutName: null, mapper: new Mapper(new ObisKeyCache(), list), descriptors: new DescriptorScratch() };
 }
 
 /**

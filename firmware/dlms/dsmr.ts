@@ -13,7 +13,7 @@
  */
 import { asciiString, isPrintable } from '../bytes.js';
 import { decodeError, type DecodeError } from '../errors.js';
-import type { Reading } from '../reading.js';
+import { ValueList, type Reading } from '../reading.js';
 import { deepFreeze } from '../freeze.js';
 
 const CRC_ARC = /* @__PURE__ */ (() => {
@@ -61,9 +61,9 @@ function hexText(s: string): string | null {
 }
 
 /**
- * Parses the telegram in b[start, end) into r. Error offsets index b.
+ * Parses the telegram in b[start, end) into r, and its values into list. Error offsets index b.
  */
-export function parseDsmr(b: Uint8Array, start: number, end: number, r: Reading): DecodeError | null {
+export function parseDsmr(b: Uint8Array, start: number, end: number, r: Reading, list: ValueList = new ValueList()): DecodeError | null {
   // the first '!' closes the telegram: only its CRC (4 hex digits, DSMR 4 and later) and the line
   // end may follow, so a telegram cut short or with a '!' made by noise is never read in part
   let bang = -1;
@@ -122,11 +122,16 @@ export function parseDsmr(b: Uint8Array, start: number, end: number, r: Reading)
       }
       if (unit === 'm3') unit = 'm³'; // the DLMS unit name, as binary lists report it
       r.values[key] = unit ? { value, unit } : { value };
+      list.number(key, value, unit || undefined);
     } else {
       const time = identifier ? null : dsmrTime(v);
       const textValue = time ?? hexText(v) ?? v;
       r.values[key] = { value: textValue };
-      if (key === '0-0:1.0.0' && time !== null) r.timestamp = time;
+      list.text(key);
+      if (key === '0-0:1.0.0' && time !== null) {
+        r.timestamp = time;
+        list.clockText(time);
+      }
       if (key === '0-0:96.1.0' || (key === '0-0:96.1.1' && r.meter.number === null)) r.meter.number = textValue;
     }
     count++;
