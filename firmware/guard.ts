@@ -192,6 +192,8 @@ export class PlausibilityGuard {
   previous: number | string | null = null;
   detail = '';
   private readonly meters = new Map<string, MeterState>();
+  private lastId: string | null = null;
+  private lastMeter: MeterState | undefined = undefined;
   private readonly push = new Push();
   /** for Readings judged without the decoder's list */
   private readonly own = new ValueList();
@@ -203,6 +205,8 @@ export class PlausibilityGuard {
   /** Forgets every meter (a new key or source). */
   reset(): void {
     this.meters.clear();
+    this.lastId = null;
+    this.lastMeter = undefined;
   }
 
   /**
@@ -214,12 +218,15 @@ export class PlausibilityGuard {
     // by system title; unencrypted pushes have none, so by meter number (a corrupted number then
     // looks like another meter: its push is judged by the ranges alone)
     const id = r.meter.systemTitle ?? r.meter.number ?? '';
-    let m = this.meters.get(id);
+    // the decoder hands the same system title string for every push of a meter: compared by reference
+    let m = id === this.lastId ? this.lastMeter : this.meters.get(id);
     if (m === undefined) {
       if (this.meters.size >= MAX_METERS) this.meters.delete(this.meters.keys().next().value as string);
       m = new MeterState();
       this.meters.set(id, m);
     }
+    this.lastId = id;
+    this.lastMeter = m;
     if (!this.read(r, m, list)) return GUARD_REJECT; // out of range: never plausible, whatever came before
     if (this.fits(m.accepted, r, receivedMs) && this.sameKeys(m, r)) {
       m.accept(r, this.push, receivedMs);

@@ -79,13 +79,13 @@ function dateAndTimeString(b: Uint8Array, date: number, time: number): string | 
 }
 
 /**
- * Days since 1970-01-01 of a proleptic Gregorian date, in ms, plus the time of day: Date.UTC's
- * result by arithmetic alone (on XS no call into the host, on V8 no runtime call).
+ * Days since 1970-01-01 of a proleptic Gregorian date (year 1 on), in ms, plus the time of day:
+ * Date.UTC's result by arithmetic alone (on XS no call into the host, on V8 no runtime call).
  */
 export function civilMs(year: number, month: number, day: number, h: number, m: number, s: number): number {
-  // March-based years put the leap day last
+  // March-based years put the leap day last; years from 1 on, so integer division is truncation
   const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
+  const era = (y / 400) | 0;
   const yoe = y - era * 400;
   const doy = (((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) | 0) + day - 1;
   const days = era * 146097 + yoe * 365 + ((yoe / 4) | 0) - ((yoe / 100) | 0) + doy - 719468;
