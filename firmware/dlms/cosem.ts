@@ -189,6 +189,45 @@ function numberRank(a: number, group: number, c: number, d: number, e: number): 
   return NUMBER_RANK_NONE;
 }
 
+/**
+ * The texts of the last notifications by their bytes. A meter sends the same meter number, list
+ * name and device name in every push, so each string is made once: on XS a string built a
+ * character at a time leaves a chunk per character, and on V8 a rope that the first comparison
+ * (the guard's meter number) or JSON.stringify must copy flat.
+ */
+const TEXT_SLOTS = 4;
+const TEXT_MAX = 32;
+class TextCache {
+  private readonly bytes = new Uint8Array(TEXT_SLOTS * TEXT_MAX);
+  private readonly lengths = [-1, -1, -1, -1];
+  private readonly tags = [0, 0, 0, 0];
+  private readonly texts = ['', '', '', ''];
+  private next = 0;
+
+  text(t: AxdrTable, b: Uint8Array, i: number): string {
+    const s = t.start[i];
+    const n = t.length[i];
+    const tag = t.tag[i];
+    if (n > TEXT_MAX) return textOf(t, b, i);
+    const bytes = this.bytes;
+    for (let k = 0; k < TEXT_SLOTS; k++) {
+      if (this.lengths[k] !== n || this.tags[k] !== tag) continue;
+      const at = k * TEXT_MAX;
+      let j = 0;
+      while (j < n && bytes[at + j] === b[s + j]) j++;
+      if (j === n) return this.texts[k];
+    }
+    const k = this.next;
+    this.next = (k + 1) % TEXT_SLOTS;
+    const text = textOf(t, b, i);
+    for (let j = 0; j < n; j++) bytes[k * TEXT_MAX + j] = b[s + j];
+    this.lengths[k] = n;
+    this.tags[k] = tag;
+    this.texts[k] = text;
+    return text;
+  }
+}
+
 /** Collects values of one notification into a Reading, and into the decoder's ValueList. */
 class Mapper {
   mapped = 0;
@@ -196,6 +235,8 @@ class Mapper {
   private t!: AxdrTable;
   private b!: Uint8Array;
   private r!: Reading;
+
+  private readonly texts = new TextCache();
 
   constructor(
     private readonly keys: ObisKeyCache,
@@ -252,7 +293,7 @@ class Mapper {
     } else if (t.isContainer(v) || tag === 0) {
       return; // structured or empty values (e.g. a capture object list) are not readings
     } else {
-      const s = textOf(t, b, v);
+      const s = this.texts.text(t, b, v);
       this.setText(key, s);
       if (rank !== NUMBER_RANK_NONE && s.length > 0) this.meterNumber(s, rank);
       if (a === 0 && group === 0 && c === 42 && d === 0 && e === 0) this.r.meter.logicalDeviceName = s;
@@ -280,7 +321,7 @@ class Mapper {
         this.mapped++;
       }
     } else if (isTextNode(t, b, i) && t.length[i] > 0) {
-      const s = textOf(t, b, i);
+      const s = this.texts.text(t, b, i);
       if ((listIdRe ??= /^[A-Za-z][A-Za-z0-9]*_V?\d+$/).test(s)) {
         if (!this.r.values['1-1:0.2.129']) this.setText('1-1:0.2.129', s);
       } else if (this.numberRank > NUMBER_RANK_UNNAMED) {
