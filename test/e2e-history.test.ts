@@ -109,6 +109,14 @@ const bars = (page: Page) =>
   })));
 const total = async (page: Page, id: string) => Number(await byTest(page, id).getAttribute('data-value'));
 
+/** Clicks a control, waits for the period it opens and its bars, and returns them. */
+async function open(page: Page, control: string, title: string, barCount: number): Promise<Awaited<ReturnType<typeof bars>>> {
+  await byTest(page, control).click();
+  await poll(() => byTest(page, 'hist-title').textContent()).toBe(title);
+  await poll(async () => (await bars(page)).length).toBe(barCount);
+  return bars(page);
+}
+
 async function showDay(page: Page, date: string): Promise<void> {
   await byTest(page, 'hist-view-day').click();
   await byTest(page, 'hist-date').fill(date);
@@ -148,10 +156,7 @@ describe('the History page in a real browser', { timeout: 60_000 }, () => {
 
   it('the next day: 96 quarter hours, the silent stretch hatched as a gap, its energy named apart', async () => {
     const { page } = en;
-    await byTest(page, 'hist-next').click();
-    await poll(() => byTest(page, 'hist-title').textContent()).toBe('Monday, March 30, 2026');
-    await poll(async () => (await bars(page)).length).toBe(96);
-    const b = await bars(page);
+    const b = await open(page, 'hist-next', 'Monday, March 30, 2026', 96);
     const a = await api('15min', '2026-03-30T00:00:00+02:00', '2026-03-31T00:00:00+02:00');
     expect(a.gaps).toHaveLength(1);
     const [g0, g1] = a.gaps[0];
@@ -170,10 +175,7 @@ describe('the History page in a real browser', { timeout: 60_000 }, () => {
 
   it('the month: a bar per day, each the day\'s energy; the year: a bar per month; earlier, later, today', async () => {
     const { page } = en;
-    await byTest(page, 'hist-view-month').click();
-    await poll(() => byTest(page, 'hist-title').textContent()).toBe('March 2026');
-    await poll(async () => (await bars(page)).length).toBe(31);
-    const b = await bars(page);
+    const b = await open(page, 'hist-view-month', 'March 2026', 31);
     expect(b.filter((x) => x.gap)).toEqual([]);
     expect(b[28].imp).toBeCloseTo(reg('2026-03-30T00:00:00+02:00') - reg('2026-03-29T00:00:00+01:00'), 3);
     // a day's record spans the silent stretch: it knows both midnights
@@ -184,10 +186,7 @@ describe('the History page in a real browser', { timeout: 60_000 }, () => {
     await byTest(page, 'hist-bar').nth(28).click();
     await byTest(page, 'hist-bar').nth(28).click();
     await poll(() => byTest(page, 'hist-title').textContent()).toBe('Sunday, March 29, 2026');
-    await byTest(page, 'hist-view-year').click();
-    await poll(() => byTest(page, 'hist-title').textContent()).toBe('2026');
-    await poll(async () => (await bars(page)).length).toBe(12);
-    const y = await bars(page);
+    const y = await open(page, 'hist-view-year', '2026', 12);
     expect(y[2].imp).toBeCloseTo(reg('2026-04-01T00:00:00+02:00') - reg('2026-03-01T00:00:00+01:00'), 3);
     expect(y[0]).toMatchObject({ imp: null, gap: true }); // January: the gateway was not there
     await shot(page, 'year-en');
