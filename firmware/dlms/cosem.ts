@@ -199,9 +199,9 @@ const TEXT_SLOTS = 4;
 const TEXT_MAX = 32;
 class TextCache {
   private readonly bytes = new Uint8Array(TEXT_SLOTS * TEXT_MAX);
-  private readonly lengths = [-1, -1, -1, -1];
-  private readonly tags = [0, 0, 0, 0];
-  private readonly texts = ['', '', '', ''];
+  private readonly lengths: number[] = new Array<number>(TEXT_SLOTS).fill(-1);
+  private readonly tags: number[] = new Array<number>(TEXT_SLOTS).fill(0);
+  private readonly texts: string[] = new Array<string>(TEXT_SLOTS).fill('');
   private next = 0;
 
   text(t: AxdrTable, b: Uint8Array, i: number): string {
