@@ -287,6 +287,32 @@ describe('the meter number, from whichever of its usual codes the list carries',
   });
 });
 
+describe('texts are made once per meter, never mixed up', () => {
+  it('one mapper over many notifications: texts of one length, more of them than it keeps, the same bytes as octet and visible string', () => {
+    const scratch = newMapScratch();
+    const map = (body: string): Reading => {
+      const b = hex(body);
+      const t = new AxdrTable();
+      expect(decodeData(b, 0, b.length, t)).toBe(b.length);
+      const r = emptyReading();
+      expect(mapNotification(t, b, r, scratch, 0)).toBeNull();
+      return r;
+    };
+    const numbers = ['AAAA0001', 'AAAA0002', 'AAAA0003', 'AAAA0004', 'AAAA0005', 'AAAA0006'];
+    for (let round = 0; round < 3; round++) {
+      for (const n of numbers) {
+        const r = map(`02 02 09 06 0000600100FF ${octetText(n)}`);
+        expect(r.meter.number).toBe(n);
+        expect(r.values['0-0:96.1.0']).toEqual({ value: n });
+      }
+    }
+    // the same bytes, not printable, as an octet string (hex) after a visible string (text as sent)
+    const raw = '01020304';
+    expect(map(`02 02 09 06 0000600100FF 0A 04 ${raw}`).values['0-0:96.1.0'].value).toBe('\x01\x02\x03\x04');
+    expect(map(`02 02 09 06 0000600100FF 09 04 ${raw}`).values['0-0:96.1.0'].value).toBe('01020304');
+  });
+});
+
 describe('family 2: descriptor lists (the push setup\'s capture object definitions)', () => {
   // A capture object definition (IEC 62056-6-2 push setup): {class long-unsigned, OBIS, attribute
   // integer, data index long-unsigned}; the push sends the value of each, in order.
